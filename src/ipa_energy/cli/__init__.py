@@ -1,0 +1,1 @@
+"""The ``ipa-energy`` command line: one module per command group."""

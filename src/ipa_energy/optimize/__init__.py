@@ -1,0 +1,1 @@
+"""The decision engine: the canonical problem, its evaluation, baselines as constraints, and solvers."""

@@ -1,0 +1,258 @@
+"""Exact Pareto dynamic programme over stages (the problem is a multiple-choice knapsack).
+
+Replicas enter only the throughput constraint and (negatively) the objective, so each (variant, batch)
+becomes one option with its minimal replica count. Per stage, options dominated in every criterion are
+dropped; stages are then combined one at a time, keeping only non-dominated partial solutions:
+
+* sum PAS, no budgets: criteria (latency ticks, -value) -> a 2-D skyline by sort-and-scan;
+* product PAS: (ticks, -accuracy product, penalty), since the objective grows with the product;
+* budgets add the cores and/or power_w used so far as criteria.
+
+Partial solutions that cannot meet the SLA or a budget even with the cheapest remaining stages are cut.
+Every step is exact: a discarded label is dominated by a kept one in every criterion that matters later.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ipa_energy.optimize.problem import (
+    BUDGET_RTOL,
+    TICKS_PER_S,
+    Option,
+    Problem,
+    exact_decimal,
+)
+from ipa_energy.optimize.solvers.base import Solver
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class _StageArrays:
+    """A stage's feasible options as parallel arrays (same arithmetic as ``problem.stage_options``)."""
+
+    variant: tuple[str, ...]
+    batch: I64
+    replicas: I64
+    accuracy: F64
+    cores: I64
+    latency_s: F64
+    ticks: I64
+    power_w: F64
+    penalty: F64
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    def take(self, idx: NDArray[np.intp]) -> _StageArrays:
+        return _StageArrays(
+            tuple(self.variant[i] for i in idx), self.batch[idx], self.replicas[idx], self.accuracy[idx],
+            self.cores[idx], self.latency_s[idx], self.ticks[idx], self.power_w[idx], self.penalty[idx],
+        )
+
+    def option(self, stage_index: int, i: int) -> Option:
+        return Option(
+            stage_index, self.variant[i], int(self.batch[i]), int(self.replicas[i]),
+            float(self.accuracy[i]), int(self.cores[i]), float(self.latency_s[i]), int(self.ticks[i]),
+            float(self.power_w[i]), float(self.penalty[i]),
+        )
+
+
+def _min_replicas_vec(lam: float, batch: I64, lat: F64) -> I64:
+    q = lam * lat / batch
+    n = np.ceil(q)
+    near = np.abs(q - np.rint(q)) <= 1e-9 * np.maximum(1.0, q)
+    if near.any():
+        lam_x = exact_decimal(lam)
+        for i in np.flatnonzero(near):
+            n[i] = math.ceil(lam_x * exact_decimal(float(lat[i])) / Fraction(int(batch[i])))
+    return np.maximum(n, 1).astype(np.int64)
+
+
+def stage_arrays(problem: Problem, s: int) -> _StageArrays:
+    stage = problem.stages[s]
+    names: list[str] = []
+    acc: list[float] = []
+    cores_per: list[int] = []
+    batch: list[int] = []
+    lat: list[float] = []
+    energy: list[float] = []
+    for v in stage.variants:
+        if stage.fixed_variant is not None and v.name != stage.fixed_variant:
+            continue
+        for p in v.profile:
+            if stage.fixed_batch is not None and p.batch != stage.fixed_batch:
+                continue
+            names.append(v.name)
+            acc.append(v.accuracy)
+            cores_per.append(v.cores)
+            batch.append(p.batch)
+            lat.append(p.latency_s)
+            energy.append(p.energy_j)
+    lam = problem.arrival_rate
+    b = np.asarray(batch, dtype=np.int64)
+    lat_a = np.asarray(lat, dtype=np.float64)
+    need = _min_replicas_vec(lam, b, lat_a) if len(b) else np.zeros(0, np.int64)
+    if stage.fixed_replicas is not None:
+        ok = need <= stage.fixed_replicas
+        n = np.full_like(need, stage.fixed_replicas)
+    else:
+        ok = need <= problem.max_replicas
+        n = need
+    idx = np.flatnonzero(ok)
+    b, lat_a, n = b[idx], lat_a[idx], n[idx]
+    acc_a = np.asarray(acc, dtype=np.float64)[idx]
+    cores = np.asarray(cores_per, dtype=np.int64)[idx] * n
+    e = np.asarray(energy, dtype=np.float64)[idx]
+    latency_s = lat_a + (b - 1) / lam
+    ticks = np.rint(latency_s * TICKS_PER_S).astype(np.int64)
+    power = cores * problem.idle_power_w_per_core + lam * e / b
+    w = problem.weights
+    penalty = w.cost * cores + w.batch * b + w.energy * power
+    return _StageArrays(tuple(names[i] for i in idx), b, n, acc_a, cores, latency_s, ticks, power, penalty)
+
+
+def _skyline2(t: NDArray[np.int64], v: F64) -> NDArray[np.intp]:
+    """Indices of points not dominated under (minimise t, maximise v)."""
+    order = np.lexsort((-v, t))
+    vs = v[order]
+    keep = np.empty(len(vs), dtype=bool)
+    if len(vs):
+        keep[0] = True
+        keep[1:] = vs[1:] > np.maximum.accumulate(vs)[:-1]
+    return order[keep]
+
+
+def _nondominated(c: F64) -> NDArray[np.intp]:
+    """Indices of rows of ``c`` (n x k, all minimised) not dominated by another row (one of equals kept)."""
+    n = c.shape[0]
+    if n <= 1:
+        return np.arange(n)
+    order = np.lexsort(c.T[::-1])
+    cs = c[order]
+    alive = np.ones(n, dtype=bool)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        rest = alive[i + 1 :]
+        if not rest.any():
+            break
+        dom = np.all(cs[i] <= cs[i + 1 :], axis=1)
+        rest &= ~dom
+    return order[alive]
+
+
+class ParetoDPSolver(Solver):
+    name = "dp"
+
+    def _choose(self, problem: Problem) -> Sequence[Option] | None:
+        arrays = [stage_arrays(problem, s) for s in range(len(problem.stages))]
+        if any(len(a) == 0 for a in arrays):
+            return None
+        if problem.accuracy_method == "sum" and problem.max_cores is None and problem.max_power_w is None:
+            return self._choose_2d(problem, arrays)
+        return self._choose_general(problem, arrays)
+
+    # -- sum PAS, no budgets: 2-D skyline -------------------------------------------------------------
+    def _choose_2d(self, problem: Problem, arrays: list[_StageArrays]) -> Sequence[Option] | None:
+        wa = problem.weights.accuracy
+        pruned = []
+        for a in arrays:
+            pruned.append(a.take(_skyline2(a.ticks, wa * a.accuracy - a.penalty)))
+        arrays = pruned
+        sla = problem.sla_ticks
+        rest = np.cumsum([int(a.ticks.min()) for a in arrays[::-1]])[::-1].tolist() + [0]
+        ft = np.zeros(1, dtype=np.int64)
+        fv = np.zeros(1, dtype=np.float64)
+        back: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = []
+        for s, a in enumerate(arrays):
+            m = len(a)
+            t = (ft[:, None] + a.ticks[None, :]).ravel()
+            v = (fv[:, None] + (wa * a.accuracy - a.penalty)[None, :]).ravel()
+            ok = np.flatnonzero(t + rest[s + 1] <= sla)
+            if len(ok) == 0:
+                return None
+            keep = ok[_skyline2(t[ok], v[ok])]
+            back.append((keep // m, keep % m))
+            ft, fv = t[keep], v[keep]
+        return self._rebuild(arrays, back, int(np.argmax(fv)))
+
+    # -- product PAS and/or budgets: k-dimensional Pareto labels ---------------------------------------
+    def _choose_general(self, problem: Problem, arrays: list[_StageArrays]) -> Sequence[Option] | None:
+        wa = problem.weights.accuracy
+        product = problem.accuracy_method == "product"
+        use_cores = problem.max_cores is not None
+        use_power = problem.max_power_w is not None
+
+        def criteria(t: I64, acc: F64, pen: F64, cores: I64, power: F64) -> F64:
+            cols: list[NDArray[np.generic]] = [t.astype(np.float64)]
+            if product:
+                cols += [-acc, pen]
+            else:
+                cols.append(pen - wa * acc)
+            if use_cores:
+                cols.append(cores.astype(np.float64))
+            if use_power:
+                cols.append(power)
+            return np.column_stack(cols)
+
+        pruned = []
+        for a in arrays:
+            pruned.append(a.take(_nondominated(criteria(a.ticks, a.accuracy, a.penalty, a.cores, a.power_w))))
+        arrays = pruned
+        sla = problem.sla_ticks
+        rest_t = np.cumsum([int(a.ticks.min()) for a in arrays[::-1]])[::-1].tolist() + [0]
+        rest_c = np.cumsum([int(a.cores.min()) for a in arrays[::-1]])[::-1].tolist() + [0]
+        rest_p = np.cumsum([float(a.power_w.min()) for a in arrays[::-1]])[::-1].tolist() + [0.0]
+        power_cap = (
+            problem.max_power_w * (1 + BUDGET_RTOL) + 1e-12 if problem.max_power_w is not None else math.inf
+        )
+        core_cap = problem.max_cores if problem.max_cores is not None else np.iinfo(np.int64).max // 4
+
+        ft = np.zeros(1, dtype=np.int64)
+        facc = np.ones(1) if product else np.zeros(1)
+        fpen = np.zeros(1)
+        fcores = np.zeros(1, dtype=np.int64)
+        fpow = np.zeros(1)
+        back: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = []
+        for s, a in enumerate(arrays):
+            m = len(a)
+            t = (ft[:, None] + a.ticks[None, :]).ravel()
+            acc = (facc[:, None] * a.accuracy[None, :] if product else facc[:, None] + a.accuracy[None, :])
+            acc = acc.ravel()
+            pen = (fpen[:, None] + a.penalty[None, :]).ravel()
+            cores = (fcores[:, None] + a.cores[None, :]).ravel()
+            pw = (fpow[:, None] + a.power_w[None, :]).ravel()
+            ok_mask = t + rest_t[s + 1] <= sla
+            if use_cores:
+                ok_mask &= cores + rest_c[s + 1] <= core_cap
+            if use_power:
+                ok_mask &= pw + rest_p[s + 1] <= power_cap
+            ok = np.flatnonzero(ok_mask)
+            if len(ok) == 0:
+                return None
+            keep = ok[_nondominated(criteria(t[ok], acc[ok], pen[ok], cores[ok], pw[ok]))]
+            back.append((keep // m, keep % m))
+            ft, facc, fpen, fcores, fpow = t[keep], acc[keep], pen[keep], cores[keep], pw[keep]
+        value = wa * facc - fpen
+        return self._rebuild(arrays, back, int(np.argmax(value)))
+
+    @staticmethod
+    def _rebuild(
+        arrays: list[_StageArrays], back: list[tuple[NDArray[np.intp], NDArray[np.intp]]], label: int
+    ) -> list[Option]:
+        chosen: list[Option] = []
+        for s in range(len(arrays) - 1, -1, -1):
+            parent, opt = back[s]
+            chosen.append(arrays[s].option(s, int(opt[label])))
+            label = int(parent[label])
+        chosen.reverse()
+        return chosen
