@@ -18,8 +18,8 @@ solver sees the same feasibility, whatever order it sums in; SLA equality is fea
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
