@@ -1,1 +1,1 @@
-"""bench."""
+"""The benchmark runner: experiment sweeps, one simulated run, tidy tables, plots and the report."""

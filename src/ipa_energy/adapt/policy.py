@@ -1,0 +1,104 @@
+"""One adaptation decision: snapshot -> predicted rate -> problem -> solver -> configuration."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ipa_energy.adapt.fallback import fallback_config
+from ipa_energy.backends.base import PipelineConfig, StageConfig
+from ipa_energy.optimize.problem import Decision, Problem
+from ipa_energy.optimize.solvers.base import Solver
+from ipa_energy.predict.base import Predictor
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the policy may look at: time, the monitored per-second arrivals (oldest first), the config."""
+
+    t_s: float
+    history_rps: NDArray[np.float64]
+    current: PipelineConfig | None
+
+
+@dataclass(frozen=True)
+class AdaptationStep:
+    """The record of one interval's decision."""
+
+    t_s: float
+    predicted_rate_rps: float
+    decision: Decision
+    config: PipelineConfig
+    #: "solver" when the solver's answer was applied, "fallback" when the problem was infeasible
+    source: str
+    changed_stages: tuple[int, ...]
+    #: wall time of the whole decision (prediction + problem building + solve)
+    decision_time_s: float
+    #: the exact optimum of the same problem when the policy's solver is a heuristic (else None)
+    reference_objective: float | None = None
+
+
+class Policy:
+    """Predict, build the problem for the predicted rate, solve; fall back when infeasible.
+
+    ``problem_for_rate`` builds the canonical problem (the pipeline, system preset and weights are bound
+    in it), so every decision can be saved with ``problem_to_dict`` and replayed alone.
+    """
+
+    def __init__(
+        self,
+        problem_for_rate: Callable[[float], Problem],
+        solver: Solver,
+        predictor: Predictor,
+        *,
+        min_rate_rps: float = 1.0,
+        initial_rate_rps: float | None = None,
+        reference_solver: Solver | None = None,
+    ) -> None:
+        self.problem_for_rate = problem_for_rate
+        self.solver = solver
+        self.predictor = predictor
+        self.min_rate_rps = min_rate_rps
+        self.initial_rate_rps = initial_rate_rps
+        self.reference_solver = reference_solver
+
+    def predict(self, history_rps: NDArray[np.float64]) -> float:
+        if len(history_rps) == 0 and self.initial_rate_rps is not None:
+            rate = self.initial_rate_rps
+        else:
+            rate = float(self.predictor.predict(history_rps))
+        if not np.isfinite(rate):
+            rate = self.min_rate_rps
+        return max(self.min_rate_rps, rate)
+
+    def decide(self, snap: Snapshot) -> AdaptationStep:
+        t0 = time.perf_counter()
+        rate = self.predict(snap.history_rps)
+        problem = self.problem_for_rate(rate)
+        decision = self.solver.solve(problem)
+        if decision.feasible:
+            config = PipelineConfig(
+                tuple(StageConfig(s.variant, s.batch, s.replicas) for s in decision.stages)
+            )
+            source = "solver"
+        else:
+            config = fallback_config(problem)
+            source = "fallback"
+        elapsed = time.perf_counter() - t0
+        reference = None
+        if self.reference_solver is not None:
+            reference = self.reference_solver.solve(problem).objective
+        return AdaptationStep(
+            t_s=snap.t_s,
+            predicted_rate_rps=rate,
+            decision=decision,
+            config=config,
+            source=source,
+            changed_stages=config.diff(snap.current),
+            decision_time_s=elapsed,
+            reference_objective=reference,
+        )

@@ -1,0 +1,62 @@
+"""``ipa-energy bench``: expand the experiment, run it in parallel, write tables, plots and the report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ipa_energy.bench import plots
+from ipa_energy.bench.experiment import ExperimentSpec, expand
+from ipa_energy.bench.report import write_report
+from ipa_energy.bench.run import RunResult
+from ipa_energy.bench.runner import RunFailure, run_all
+from ipa_energy.bench.tables import write_outputs
+
+
+@dataclass(frozen=True)
+class BenchOutcome:
+    out: Path
+    report: Path
+    n_runs: int
+    n_failed: int
+    wall_s: float
+
+
+def run_bench(
+    spec: ExperimentSpec, out: Path, *, workers: int | None = None, show_progress: bool = True
+) -> BenchOutcome:
+    from ipa_energy.optimize.presets import DEFAULT_ENERGY_WEIGHT
+
+    t0 = time.perf_counter()
+    runs = expand(spec)
+    outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress)
+    results = [r for r in outcomes if isinstance(r, RunResult)]
+    failures = [r for r in outcomes if isinstance(r, RunFailure)]
+    rows = write_outputs(out, spec, results, failures)
+    plot_dir = out / "plots"
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    plot_files: dict[str, list[str]] = {}
+    main = [r for r in results if r.spec.group == "main"]
+    for key in dict.fromkeys((r.spec.pipeline, r.spec.workload, r.spec.predictor, r.spec.seed) for r in main):
+        sel = [r for r in main if (r.spec.pipeline, r.spec.workload, r.spec.predictor, r.spec.seed) == key]
+        name = "_".join(str(k) for k in key)
+        title = f"{key[0]} / {key[1]} (predictor {key[2]}, seed {key[3]})"
+        e_path, p_path = plot_dir / f"energy_{name}.png", plot_dir / f"pas_cost_{name}.png"
+        plots.energy_per_minute(sel, e_path, title)
+        plots.pas_cost_over_time(sel, p_path, title)
+        plot_files[title] = [str(e_path.relative_to(out)), str(p_path.relative_to(out))]
+    sweep_rows = [dict(r, energy_weight=float(r["label"].split("energy=")[1]))
+                  for r in rows if r["group"] == "energy-sweep"]
+    sweep_plot = None
+    if sweep_rows:
+        plots.energy_sweep(sweep_rows, plot_dir / "energy_weight_sweep.png")
+        sweep_plot = "plots/energy_weight_sweep.png"
+    wall_s = time.perf_counter() - t0
+    report = write_report(
+        out, rows, experiment_name=spec.name, plots=plot_files, sweep_plot=sweep_plot,
+        default_energy_weight=DEFAULT_ENERGY_WEIGHT,
+        failures=[f"{f.spec.label} on {f.spec.workload}: {f.error.splitlines()[0]}" for f in failures],
+        wall_s=wall_s,
+    )
+    return BenchOutcome(out, report, len(runs), len(failures), wall_s)

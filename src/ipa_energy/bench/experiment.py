@@ -1,0 +1,117 @@
+"""Experiment YAML: a sweep over pipelines, workloads, systems, predictors, weights and seeds."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from ipa_energy.config.validation import StrictModel, load_mapping, parse_model
+
+DEFAULT_SYSTEMS = ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low")
+DEFAULT_WORKLOADS = ("bursty", "steady_low", "steady_high", "fluctuating")
+
+
+class SimSpec(StrictModel):
+    """Simulator overrides; unset fields keep the simulator's documented defaults."""
+
+    max_batch_wait_s: float | None = Field(default=None, ge=0)
+    drop_limit_s: float | None = Field(default=None, gt=0)
+    replica_startup_s: float | None = Field(default=None, ge=0)
+    variant_switch_s: float | None = Field(default=None, ge=0)
+    latency_noise_cv: float | None = Field(default=None, ge=0)
+    node_base_power_w: float | None = Field(default=None, ge=0)
+
+
+class WeightsOverride(StrictModel):
+    accuracy: float | None = Field(default=None, ge=0)
+    cost: float | None = Field(default=None, ge=0)
+    batch: float | None = Field(default=None, ge=0)
+    energy: float | None = Field(default=None, ge=0)
+
+
+class EnergySweepSpec(StrictModel):
+    """The sweep that chooses ipa-energy's energy weight (shown in the report)."""
+
+    enabled: bool = True
+    system: str = "ipa-energy"
+    energy_weights: list[float] = Field(default=[0.0, 0.001, 0.003, 0.01, 0.03, 0.1], min_length=1)
+
+
+class ExperimentSpec(StrictModel):
+    name: str = "default"
+    pipelines: list[str] = Field(default=["video"], min_length=1)
+    workloads: list[str] = Field(default=list(DEFAULT_WORKLOADS), min_length=1)
+    systems: list[str] = Field(default=list(DEFAULT_SYSTEMS), min_length=1)
+    predictors: list[str] = Field(default=["lstm"], min_length=1)
+    seeds: list[int] = Field(default=[0], min_length=1)
+    #: each entry overrides some weights of every system's preset; null keeps the preset
+    weights: list[WeightsOverride | None] = Field(default=[None], min_length=1)
+    load_scale: float = Field(default=1.0, gt=0)
+    interval_s: float = Field(default=10.0, gt=0)
+    duration_s: float | None = Field(default=None, gt=0)
+    sim: SimSpec = SimSpec()
+    energy_sweep: EnergySweepSpec = EnergySweepSpec()
+    workers: int | None = Field(default=None, ge=1)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One simulated run. ``label`` names the row in tables (system, plus overrides if any)."""
+
+    pipeline: str = "video"
+    workload: str = "bursty"
+    system: str = "ipa"
+    predictor: str = "lstm"
+    seed: int = 0
+    load_scale: float = 1.0
+    interval_s: float = 10.0
+    duration_s: float | None = None
+    weights: tuple[tuple[str, float], ...] = ()
+    sim: tuple[tuple[str, float], ...] = ()
+    group: str = "main"
+
+    @property
+    def label(self) -> str:
+        parts = [self.system]
+        parts += [f"{k}={v:g}" for k, v in self.weights]
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline, "workload": self.workload, "system": self.system,
+            "predictor": self.predictor, "seed": self.seed, "load_scale": self.load_scale,
+            "interval_s": self.interval_s, "duration_s": self.duration_s,
+            "weights": dict(self.weights), "sim": dict(self.sim), "group": self.group,
+        }
+
+
+def load_experiment(path: str | Path | None) -> ExperimentSpec:
+    if path is None:
+        return ExperimentSpec()
+    return parse_model(ExperimentSpec, load_mapping(path), source=str(path))
+
+
+def expand(spec: ExperimentSpec) -> list[RunSpec]:
+    """The cartesian product of the sweep, plus the energy-weight sweep runs (group "energy-sweep")."""
+    sim = tuple(sorted((k, v) for k, v in spec.sim.model_dump().items() if v is not None))
+    runs = []
+    for pipe, wl, system, pred, seed, w in itertools.product(
+        spec.pipelines, spec.workloads, spec.systems, spec.predictors, spec.seeds, spec.weights
+    ):
+        weights = () if w is None else tuple(sorted((k, v) for k, v in w.model_dump().items() if v is not None))
+        runs.append(
+            RunSpec(pipe, wl, system, pred, seed, spec.load_scale, spec.interval_s, spec.duration_s,
+                    weights, sim)
+        )
+    if spec.energy_sweep.enabled:
+        for pipe, wl, ew in itertools.product(spec.pipelines, spec.workloads, spec.energy_sweep.energy_weights):
+            runs.append(
+                RunSpec(pipe, wl, spec.energy_sweep.system, spec.predictors[0], spec.seeds[0],
+                        spec.load_scale, spec.interval_s, spec.duration_s, (("energy", ew),), sim,
+                        group="energy-sweep")
+            )
+    return runs

@@ -1,0 +1,193 @@
+"""report.md: the summary table, the claims of the paper and the energy extension checked against the
+simulation (with evidence, nothing tuned), the energy-weight sweep, and the plots."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+#: selection rule for ipa-energy's weight (applied to the sweep and shown in the report)
+SWEEP_MAX_PAS_LOSS = 0.01  # relative, vs energy weight 0, on every workload
+SWEEP_MAX_EXTRA_VIOLATIONS_PP = 0.5  # percentage points, vs energy weight 0, on every workload
+
+
+def reference_values() -> dict[tuple[str, str, str], float]:
+    text = resources.files("ipa_energy.bench").joinpath("reference_results.csv").read_text()
+    rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
+    return {(r["kind"], r["workload"], r["system"]): float(r["value"]) for r in rows}
+
+
+def _table(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
+    def f(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v)
+
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(f(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _get(rows: Sequence[dict[str, Any]], workload: str, label: str) -> dict[str, Any] | None:
+    return next((r for r in rows if r["workload"] == workload and r["label"] == label), None)
+
+
+def claims(rows: Sequence[dict[str, Any]], workloads: Sequence[str]) -> list[dict[str, Any]]:
+    """The four claims of issue 3, per workload: holds / disagrees / not run, with the numbers."""
+    out = []
+    specs = [
+        ("FA2-high draws more power than IPA", "fa2-high", "ipa", "mean_power_w", ">"),
+        ("FA2-high costs more cores than FA2-low", "fa2-high", "fa2-low", "cost_cores", ">"),
+        ("ipa-energy uses no more energy than ipa", "ipa-energy", "ipa", "energy_j", "<="),
+    ]
+    for wl in workloads:
+        for text, a, b, col, op in specs:
+            ra, rb = _get(rows, wl, a), _get(rows, wl, b)
+            if ra is None or rb is None:
+                out.append({"workload": wl, "claim": text, "verdict": "not run", "evidence": ""})
+                continue
+            va, vb = ra[col], rb[col]
+            ok = va > vb if op == ">" else va <= vb * (1 + 1e-9)
+            out.append({"workload": wl, "claim": text, "verdict": "holds" if ok else "DISAGREES",
+                        "evidence": f"{col}: {a} {va:.4g} vs {b} {vb:.4g}"})
+        ri = _get(rows, wl, "ipa")
+        if ri is not None:
+            ok = ri["sla_violation_pct"] <= 2.0
+            out.append({
+                "workload": wl, "claim": "IPA's SLA violations <= 2 %",
+                "verdict": "holds" if ok else "DISAGREES",
+                "evidence": f"violations {ri['sla_violation_pct']:.3g} % (dropped/unanswered only: "
+                            f"{ri['drop_pct']:.3g} %)",
+            })
+    return out
+
+
+def choose_energy_weight(sweep: Sequence[dict[str, Any]]) -> tuple[float | None, str]:
+    """The weight with the lowest total energy whose PAS and violations stay close to weight 0's."""
+    weights = sorted({r["energy_weight"] for r in sweep})
+    workloads = sorted({r["workload"] for r in sweep})
+    base = {wl: next((r for r in sweep if r["workload"] == wl and r["energy_weight"] == 0.0), None)
+            for wl in workloads}
+    if not weights or any(b is None for b in base.values()):
+        return None, "the sweep has no energy weight 0 to compare against"
+    best: tuple[float, float] | None = None
+    for w in weights:
+        sel = [r for r in sweep if r["energy_weight"] == w]
+        ok = all(
+            r["pas"] >= base[r["workload"]]["pas"] * (1 - SWEEP_MAX_PAS_LOSS)  # type: ignore[index]
+            and r["sla_violation_pct"] <= base[r["workload"]]["sla_violation_pct"]  # type: ignore[index]
+            + SWEEP_MAX_EXTRA_VIOLATIONS_PP
+            for r in sel
+        )
+        total = sum(r["energy_j"] for r in sel)
+        if ok and (best is None or total < best[1] - 1e-9):
+            best = (w, total)
+    if best is None:
+        return None, "no weight keeps PAS and violations within the bounds"
+    return best[0], (
+        f"lowest total energy over the workloads among weights keeping PAS within "
+        f"{SWEEP_MAX_PAS_LOSS:.0%} and SLA violations within {SWEEP_MAX_EXTRA_VIOLATIONS_PP} pp of weight 0"
+    )
+
+
+def write_report(
+    out: Path,
+    rows: Sequence[dict[str, Any]],
+    *,
+    experiment_name: str,
+    plots: dict[str, list[str]],
+    sweep_plot: str | None,
+    default_energy_weight: float | None,
+    failures: Sequence[str],
+    wall_s: float,
+) -> Path:
+    main = [r for r in rows if r["group"] == "main"]
+    sweep = [dict(r, energy_weight=float(r["label"].split("energy=")[1])) for r in rows
+             if r["group"] == "energy-sweep"]
+    workloads = list(dict.fromkeys(r["workload"] for r in main))
+    ref = reference_values()
+    lines = [
+        f"# ipa-energy bench: {experiment_name}",
+        "",
+        f"Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} in {wall_s:.1f} s wall. "
+        "All runs are on the embedded discrete-event simulator; **energy is an estimate from the profiles' "
+        "power model** (idle W per allocated core + profiled dynamic energy per batch), not a measurement. "
+        "SLA violations count requests dropped, failed, unanswered at the end, or answered later than the "
+        "SLA; `drop_pct` is the paper's narrower definition (dropped or unanswered only).",
+        "",
+        "## Results",
+        "",
+        _table(main, ["pipeline", "workload", "label", "predictor", "requests", "completed", "dropped",
+                      "sla_violation_pct", "drop_pct", "pas", "cost_cores", "energy_j", "mean_power_w",
+                      "latency_p50_s", "latency_p99_s", "fallback_intervals"]),
+        "",
+        "## The originals' claims, checked",
+        "",
+        _table(claims(main, workloads), ["workload", "claim", "verdict", "evidence"]),
+        "",
+        "Where a claim DISAGREES, the simulation is reported as it came out; nothing was tuned to match.",
+        "",
+        "## Beside the energy extension's measurements",
+        "",
+        "The extension measured whole-node CPU package power (idle about 73 W) while the system ran on "
+        "that node; the simulator's power counts only the pipeline's allocated cores. Absolute watts "
+        "therefore differ; compare the ratios to IPA.",
+        "",
+    ]
+    cmp_rows = []
+    for wl in workloads:
+        ipa = _get(main, wl, "ipa")
+        ext_ipa = ref.get(("ext_pkg_mean_power_w", wl, "ipa"))
+        for system in ("ipa", "fa2-low", "fa2-high", "rim-high", "rim-low", "ipa-energy"):
+            r = _get(main, wl, system)
+            ext = ref.get(("ext_pkg_mean_power_w", wl, system))
+            if r is None:
+                continue
+            cmp_rows.append({
+                "workload": wl, "system": system, "sim_mean_power_w": r["mean_power_w"],
+                "sim_ratio_to_ipa": r["mean_power_w"] / ipa["mean_power_w"] if ipa else "",
+                "ext_pkg_mean_power_w": ext if ext is not None else "not measured",
+                "ext_ratio_to_ipa": ext / ext_ipa if ext is not None and ext_ipa else "",
+            })
+    lines += [_table(cmp_rows, ["workload", "system", "sim_mean_power_w", "sim_ratio_to_ipa",
+                                "ext_pkg_mean_power_w", "ext_ratio_to_ipa"]), ""]
+    pv = ref.get(("paper_sla_violation_pct", "bursty", "ipa"))
+    ipa_b = _get(main, "bursty", "ipa")
+    if pv is not None and ipa_b is not None:
+        lines += [
+            f"IPA on bursty: the paper counts {pv} % SLA violations (LSTM predictor; "
+            f"{ref.get(('paper_sla_violation_pct', 'bursty', 'ipa-reactive'))} % reactive); here "
+            f"{ipa_b['drop_pct']:.3g} % by the paper's definition and {ipa_b['sla_violation_pct']:.3g} % "
+            "counting late answers.",
+            "",
+        ]
+    if sweep:
+        chosen, why = choose_energy_weight(sweep)
+        lines += [
+            "## Choosing ipa-energy's energy weight",
+            "",
+            _table(sorted(sweep, key=lambda r: (r["workload"], r["energy_weight"])),
+                   ["workload", "energy_weight", "energy_j", "mean_power_w", "pas", "cost_cores",
+                    "sla_violation_pct"]),
+            "",
+            f"Rule: {why}. The sweep picks **{chosen}**; the shipped default of the `ipa-energy` preset is "
+            f"**{default_energy_weight}**"
+            + ("." if chosen == default_energy_weight else " (they differ: see the table)."),
+            "",
+        ]
+        if sweep_plot:
+            lines += [f"![energy weight sweep]({sweep_plot})", ""]
+    lines += ["## Plots", ""]
+    for wl, files in plots.items():
+        lines += [f"### {wl}", ""] + [f"![{wl}]({p})" for p in files] + [""]
+    if failures:
+        lines += ["## Failed runs", "", *[f"- {f}" for f in failures], ""]
+    lines += ["Per-second timelines are in `timelines/`, each interval's decision in `decisions/`, the "
+              "resolved configuration in `config.resolved.yaml`.", ""]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path

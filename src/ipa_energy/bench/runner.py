@@ -1,0 +1,55 @@
+"""Run many specs in parallel on the available cores, with a progress bar; failures are kept, not lost."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ipa_energy.bench.experiment import RunSpec
+from ipa_energy.bench.run import RunResult, run_one
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    spec: RunSpec
+    error: str
+
+
+def _safe_run(spec: RunSpec) -> RunResult | RunFailure:
+    try:
+        return run_one(spec)
+    except Exception as e:  # noqa: BLE001 - one failed run must not lose the others
+        return RunFailure(spec, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}")
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def run_all(
+    specs: Sequence[RunSpec], *, workers: int | None = None, show_progress: bool = True
+) -> list[RunResult | RunFailure]:
+    """Run every spec; results come back in the order of ``specs``."""
+    workers = workers or default_workers()
+    results: list[RunResult | RunFailure | None] = [None] * len(specs)
+    columns = (
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    )
+    with Progress(*columns, disable=not show_progress, transient=False) as progress:
+        task = progress.add_task("simulating", total=len(specs))
+        if workers == 1:
+            for i, spec in enumerate(specs):
+                results[i] = _safe_run(spec)
+                progress.advance(task)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_safe_run, spec): i for i, spec in enumerate(specs)}
+                for fut in as_completed(futures):
+                    results[futures[fut]] = fut.result()
+                    progress.advance(task)
+    return [r for r in results if r is not None]

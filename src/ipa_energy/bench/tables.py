@@ -1,0 +1,74 @@
+"""Tidy tables on disk: summary.csv, per-run timelines and decision logs, failures, resolved config."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ipa_energy.bench.experiment import ExperimentSpec, RunSpec
+from ipa_energy.bench.run import METRIC_COLUMNS, RunResult
+from ipa_energy.bench.runner import RunFailure
+
+SPEC_COLUMNS = ("group", "pipeline", "workload", "system", "label", "predictor", "seed", "load_scale")
+
+
+def run_slug(spec: RunSpec) -> str:
+    raw = f"{spec.group}_{spec.pipeline}_{spec.workload}_{spec.label}_{spec.predictor}_s{spec.seed}"
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "-", raw)
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Iterable[str] | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _fmt(r.get(k)) for k in cols})
+
+
+def _fmt(v: Any) -> Any:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return "" if v is None else v
+
+
+def summary_rows(results: Sequence[RunResult]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        s = r.spec
+        rows.append(
+            {
+                "group": s.group, "pipeline": s.pipeline, "workload": s.workload, "system": s.system,
+                "label": s.label, "predictor": s.predictor, "seed": s.seed, "load_scale": s.load_scale,
+                **r.metrics,
+            }
+        )
+    return rows
+
+
+def write_outputs(
+    out: Path, spec: ExperimentSpec, results: Sequence[RunResult], failures: Sequence[RunFailure]
+) -> list[dict[str, Any]]:
+    out.mkdir(parents=True, exist_ok=True)
+    rows = summary_rows(results)
+    write_csv(out / "summary.csv", rows, SPEC_COLUMNS + METRIC_COLUMNS)
+    for r in results:
+        slug = run_slug(r.spec)
+        write_csv(out / "timelines" / f"{slug}.csv", r.timeline)
+        write_csv(out / "decisions" / f"{slug}.csv", r.steps)
+    with (out / "config.resolved.yaml").open("w") as f:
+        yaml.safe_dump(
+            {"experiment": spec.model_dump(mode="json"), "runs": [r.spec.to_dict() for r in results]},
+            f, sort_keys=False,
+        )
+    if failures:
+        with (out / "failures.json").open("w") as f:
+            json.dump([{"run": x.spec.to_dict(), "error": x.error} for x in failures], f, indent=1)
+    return rows

@@ -1,0 +1,29 @@
+"""``ipa-energy bench``: the main job (video x four workloads x six systems, with the weight sweep)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--out", "out_dir", default="results/bench", show_default=True,
+              type=click.Path(file_okay=False), help="Output folder (created).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Experiment YAML (see docs/bench.md); default: the paper's video experiment.")
+@click.option("--workers", type=int, help="Parallel runs (default: the available cores).")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def bench(out_dir: str, config_path: str | None, workers: int | None, no_progress: bool) -> None:
+    """Run an experiment sweep on the simulator; write summary.csv, timelines, plots and report.md."""
+    from ipa_energy.bench.driver import run_bench
+    from ipa_energy.bench.experiment import load_experiment
+
+    spec = load_experiment(config_path)
+    outcome = run_bench(spec, Path(out_dir), workers=workers, show_progress=not no_progress)
+    click.echo(
+        f"{outcome.n_runs} runs ({outcome.n_failed} failed) in {outcome.wall_s:.1f} s -> "
+        f"{outcome.out / 'summary.csv'}, {outcome.report}"
+    )
+    if outcome.n_failed:
+        raise SystemExit(1)
