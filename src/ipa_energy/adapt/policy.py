@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,7 +14,12 @@ from ipa_energy.adapt.fallback import fallback_config
 from ipa_energy.backends.base import PipelineConfig, StageConfig
 from ipa_energy.optimize.problem import Decision, Problem
 from ipa_energy.optimize.solvers.base import Solver
-from ipa_energy.predict.base import Predictor
+
+
+class RatePredictor(Protocol):
+    """Any load predictor (see ``ipa_energy.predict``): per-second history in, predicted rps out."""
+
+    def predict(self, history_rps: NDArray[np.float64]) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class Policy:
         self,
         problem_for_rate: Callable[[float], Problem],
         solver: Solver,
-        predictor: Predictor,
+        predictor: RatePredictor,
         *,
         min_rate_rps: float = 1.0,
         initial_rate_rps: float | None = None,
