@@ -32,7 +32,8 @@ def test_loop_decides_every_interval_and_applies_only_changes() -> None:
     policy = Policy(_problem, get_solver("dp"), LastValue())
     steps = run_adaptation(backend, backend.clock, policy, duration_s=60, params=AdaptParams(interval_s=10))
     assert [s.t_s for s in steps] == [0, 10, 20, 30, 40, 50]
-    assert [round(s.predicted_rate_rps) for s in steps] == [1, 2, 2, 2, 20, 20]  # at t=30 the history holds seconds 0..29
+    # at t=30 the history holds seconds 0..29, all at 2 rps
+    assert [round(s.predicted_rate_rps) for s in steps] == [1, 2, 2, 2, 20, 20]
     # configurations are applied only when they change
     changes = [s.config for i, s in enumerate(steps) if i == 0 or s.config != steps[i - 1].config]
     assert [c for _, c in backend.applied] == changes
