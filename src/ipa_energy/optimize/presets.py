@@ -1,0 +1,158 @@
+"""Named systems as constraints on one optimizer: IPA, IPA + energy, and IPA's baselines.
+
+Every system is the same decision problem (:mod:`ipa_energy.optimize.problem`) with different weights
+and per-stage ``fixed_variant`` / ``fixed_replicas``, exactly as IPA ran its baselines (its own
+optimizer with extra constraints):
+
+=============  ===================================================================================
+``ipa``        the pipeline's IPA weights (alpha, beta, gamma of the paper runs); energy weight 0
+``ipa-energy`` the same plus an energy weight per W (default :data:`DEFAULT_ENERGY_WEIGHT`)
+``fa2-low``    variants fixed to the pipeline's FA2-low set (the lightest); replicas, batch free
+``fa2-high``   variants fixed to the FA2-high set (heavier); replicas, batch free
+``rim-high``   replicas fixed to the RIM-high counts of the paper runs; variant, batch free
+``rim-low``    one replica per stage; variant, batch free
+=============  ===================================================================================
+
+The baselines use the IPA weights (energy weight 0) unless ``weights`` / ``energy_weight`` are given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from ipa_energy.errors import ConfigError
+from ipa_energy.optimize.problem import AccuracyMethod, Problem, Weights
+from ipa_energy.registry import Registry
+
+if TYPE_CHECKING:
+    from ipa_energy.pipelines.model import AccuracyScore, Pipeline
+
+#: Energy weight of ``ipa-energy``, in objective units per W of pipeline power (idle + dynamic).
+#: A placeholder until the lead's sweep (``benchmarks/``) fixes it; change it here only.
+DEFAULT_ENERGY_WEIGHT = 0.1
+#: IPA's scaling_cap: at most this many replicas per stage.
+DEFAULT_MAX_REPLICAS = 100
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """What a system adds to the plain problem: weights and per-stage fixed choices."""
+
+    weights: Weights
+    fixed_variant: Mapping[str, str] = field(default_factory=dict)
+    fixed_replicas: Mapping[str, int] = field(default_factory=dict)
+
+
+def _ipa(pipeline: Pipeline) -> SystemSpec:
+    return SystemSpec(replace(pipeline.presets.weights, energy=0.0))
+
+
+def _ipa_energy(pipeline: Pipeline) -> SystemSpec:
+    return SystemSpec(replace(pipeline.presets.weights, energy=DEFAULT_ENERGY_WEIGHT))
+
+
+def _fa2_low(pipeline: Pipeline) -> SystemSpec:
+    return SystemSpec(_ipa(pipeline).weights, fixed_variant=pipeline.presets.fa2_low)
+
+
+def _fa2_high(pipeline: Pipeline) -> SystemSpec:
+    return SystemSpec(_ipa(pipeline).weights, fixed_variant=pipeline.presets.fa2_high)
+
+
+def _rim_high(pipeline: Pipeline) -> SystemSpec:
+    return SystemSpec(_ipa(pipeline).weights, fixed_replicas=pipeline.presets.rim_high_replicas)
+
+
+def _rim_low(pipeline: Pipeline) -> SystemSpec:
+    return SystemSpec(_ipa(pipeline).weights, fixed_replicas=pipeline.presets.rim_low_replicas)
+
+
+#: system name -> function(pipeline) -> SystemSpec
+SYSTEM_REGISTRY: Registry[Callable[[Pipeline], SystemSpec]] = Registry(
+    "system",
+    {
+        "ipa": "ipa_energy.optimize.presets:_ipa",
+        "ipa-energy": "ipa_energy.optimize.presets:_ipa_energy",
+        "fa2-low": "ipa_energy.optimize.presets:_fa2_low",
+        "fa2-high": "ipa_energy.optimize.presets:_fa2_high",
+        "rim-high": "ipa_energy.optimize.presets:_rim_high",
+        "rim-low": "ipa_energy.optimize.presets:_rim_low",
+    },
+)
+#: The system names, in a stable order.
+SYSTEMS: tuple[str, ...] = SYSTEM_REGISTRY.names()
+
+
+def system_spec(pipeline: Pipeline, system: str) -> SystemSpec:
+    """The weights and fixed choices of ``system`` for ``pipeline`` (UnknownNameError lists valid names)."""
+    return SYSTEM_REGISTRY.get(system, field="system")(pipeline)
+
+
+def build_problem(
+    pipeline: Pipeline,
+    system: str,
+    rate_rps: float,
+    *,
+    max_replicas: int = DEFAULT_MAX_REPLICAS,
+    accuracy_method: AccuracyMethod | None = None,
+    accuracy_score: AccuracyScore | None = None,
+    weights: Weights | None = None,
+    energy_weight: float | None = None,
+    idle_power_w_per_core: float | None = None,
+    max_cores: int | None = None,
+    max_power_w: float | None = None,
+    max_batch: int | None = None,
+    latency_factor: float | None = None,
+) -> Problem:
+    """The decision problem of ``system`` on ``pipeline`` at arrival rate ``rate_rps``.
+
+    ``accuracy_method`` defaults to the pipeline's; ``accuracy_score`` defaults to "raw" accuracies
+    for "product" (IPA's revision) and "rank" scores for "sum" (IPA's first version).
+    ``weights`` replaces the system's weights; ``energy_weight`` then replaces just their energy part.
+    ``idle_power_w_per_core`` defaults to :data:`ipa_energy.profiles.power_model.IDLE_POWER_W_PER_CORE`;
+    ``max_batch`` and ``latency_factor`` default to the pipeline's settings.
+    """
+    from ipa_energy.profiles.power_model import IDLE_POWER_W_PER_CORE
+
+    if not (isinstance(rate_rps, int | float) and math.isfinite(rate_rps) and rate_rps > 0):
+        raise ConfigError(f"must be a positive number of requests/s (got {rate_rps!r})", field="rate_rps")
+    if max_replicas < 1:
+        raise ConfigError(f"must be >= 1 (got {max_replicas})", field="max_replicas")
+    if energy_weight is not None and not (math.isfinite(energy_weight) and energy_weight >= 0):
+        raise ConfigError(f"must be a non-negative number (got {energy_weight!r})", field="energy_weight")
+    if max_batch is not None and max_batch < 1:
+        raise ConfigError(f"must be >= 1 (got {max_batch})", field="max_batch")
+    spec = system_spec(pipeline, system)
+    method: AccuracyMethod = accuracy_method or pipeline.accuracy_method
+    if method not in ("sum", "product"):
+        raise ConfigError(f"must be 'sum' or 'product' (got {method!r})", field="accuracy_method")
+    score: AccuracyScore = accuracy_score or ("raw" if method == "product" else "rank")
+    if score not in ("raw", "rank"):
+        raise ConfigError(f"must be 'raw' or 'rank' (got {score!r})", field="accuracy_score")
+    w = weights if weights is not None else spec.weights
+    if energy_weight is not None:
+        w = replace(w, energy=energy_weight)
+    stages = pipeline.problem_stages(accuracy_score=score, max_batch=max_batch, latency_factor=latency_factor)
+    stages = tuple(
+        replace(
+            s,
+            fixed_variant=spec.fixed_variant.get(s.name),
+            fixed_replicas=spec.fixed_replicas.get(s.name),
+        )
+        for s in stages
+    )
+    return Problem(
+        arrival_rate=float(rate_rps),
+        sla_s=pipeline.sla_s,
+        stages=stages,
+        max_replicas=max_replicas,
+        accuracy_method=method,
+        idle_power_w_per_core=IDLE_POWER_W_PER_CORE if idle_power_w_per_core is None else idle_power_w_per_core,
+        weights=w,
+        max_cores=max_cores,
+        max_power_w=max_power_w,
+    )
+
