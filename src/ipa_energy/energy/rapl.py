@@ -20,6 +20,7 @@ period while windows are open (the sampler also never samples slower than that).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from dataclasses import dataclass
@@ -67,7 +68,8 @@ def _int_attr(path: Path, root: Path) -> int:
     try:
         text = _read_text(path)
     except PermissionError:
-        raise MeterUnavailable(f"rapl: cannot read {path}: permission denied. " + PERMISSION_FIX.format(root=root)) from None
+        fix = PERMISSION_FIX.format(root=root)
+        raise MeterUnavailable(f"rapl: cannot read {path}: permission denied. {fix}") from None
     try:
         return int(text.strip())
     except ValueError:
@@ -198,10 +200,8 @@ class RaplMeter(EnergyMeter):
 
     def _guard_loop(self) -> None:
         while not self._guard_stop.wait(self.poll_period_s):
-            try:
+            with contextlib.suppress(Exception):  # a failed read is a gap; the next read retries
                 self.read()
-            except Exception:  # noqa: BLE001 - a failed read is a gap; the next read retries
-                pass
 
     def close(self) -> None:
         if self._guard is not None:

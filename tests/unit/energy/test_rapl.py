@@ -3,11 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from powercap_fake import MAX_RANGE_UJ, add_zone, intel_two_sockets, set_energy
 
 from ipa_energy.energy import get_meter, rapl
 from ipa_energy.errors import MeterUnavailable
-
-from powercap_fake import MAX_RANGE_UJ, add_zone, intel_two_sockets, set_energy
 
 
 def test_discovers_packages_subzones_psys_and_drops_mmio_duplicate(tmp_path, clock):
