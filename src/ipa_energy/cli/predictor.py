@@ -1,0 +1,167 @@
+"""``ipa-energy predictor list|train|evaluate``: the load predictors, IPA's LSTM training, held-out SMAPE."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ipa_energy.predict import PREDICTORS
+
+if TYPE_CHECKING:
+    from ipa_energy.predict.base import Predictor
+    from ipa_energy.predict.evaluate import HeldOut, PredictorScore
+    from ipa_energy.workloads.twitter import TwitterTrace
+
+PAPER_SMAPE_PCT = 6.6  # IPA paper, LSTM predictor
+
+
+@click.group()
+def predictor() -> None:
+    """Load predictors: list them, train IPA's LSTM, score them on held-out days of the Twitter trace."""
+
+
+@predictor.command("list")
+def list_predictors() -> None:
+    """Registered predictors with a one-line description."""
+    for name in PREDICTORS.names():
+        doc = (PREDICTORS.get(name).__doc__ or "").strip().splitlines()
+        click.echo(f"{name:<12} {doc[0] if doc else ''}")
+
+
+def _trace_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--trace", type=click.Path(dir_okay=False), default=None,
+        help="Twitter per-second trace (one count per line). Default: $IPA_ENERGY_TWITTER_TRACE, else "
+        "shared/data/ipa/workloads/twitter_trace_per_second.txt in this or a parent directory.",
+    )(f)
+
+
+def _load_trace(path: str | None) -> TwitterTrace:
+    from ipa_energy.workloads.twitter import load_twitter_trace
+
+    trace = load_twitter_trace(path)
+    click.echo(
+        f"trace {trace.source}: {trace.duration_s:,} s ({trace.duration_s / 86400:.2f} days), "
+        f"{int(trace.gaps.sum()):,} gap seconds (count 0), rates = int(count/{trace.damping})"
+    )
+    return trace
+
+
+def _print_scores(scores: list[PredictorScore], held: HeldOut, trace: TwitterTrace) -> None:
+    last = held.last_day if held.last_day is not None else trace.duration_s / 86400
+    click.echo(
+        f"held-out days {held.first_day:g}-{last:.2f}: {held.targets_rps.size:,} gap-free windows, one every "
+        f"{held.stride_s} s; target = max load of the next 20 s; history = the last 120 s"
+    )
+    click.echo(f"  {'predictor':<12} {'SMAPE':>8} {'MAE rps':>8} {'under':>7}")
+    for s in scores:
+        click.echo(f"  {s.name:<12} {s.smape_pct:>7.2f}% {s.mae_rps:>8.3f} {s.under_pct:>6.1f}%")
+    click.echo(f"  (the IPA paper reports SMAPE {PAPER_SMAPE_PCT} % for its LSTM; 'under' = share of "
+               "windows predicted below the target)")
+
+
+@predictor.command()
+@_trace_option
+@click.option("--out", type=click.Path(dir_okay=False), default="lstm_weights.npz", show_default=True,
+              help="Where to write the trained weights (.npz).")
+@click.option("--epochs", type=int, default=None, help="Training epochs [default: TrainConfig.epochs, 20].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation and batch order.")
+@click.option("--max-windows", type=int, default=None,
+              help="Train on a seeded random subset of this many windows (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Also print the held-out scores as one JSON line.")
+def train(trace: str | None, out: str, epochs: int | None, seed: int, max_windows: int | None,
+          as_json: bool) -> None:
+    """Train IPA's LSTM on the first 14 days of the trace; print SMAPE on the held-out days.
+
+    With default arguments the result equals the shipped weights (the last line says whether it does).
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ipa_energy.errors import ConfigError
+    from ipa_energy.predict.evaluate import evaluate_predictors, held_out_windows
+    from ipa_energy.predict.lstm import LSTMPredictor, LSTMWeights
+    from ipa_energy.predict.train import TrainConfig, train_lstm
+
+    config = TrainConfig(seed=seed, max_windows=max_windows,
+                         **({"epochs": epochs} if epochs is not None else {}))
+    shipped: LSTMWeights | None = None
+    shipped_error = ""
+    try:  # read before training: --out may overwrite them
+        shipped = LSTMWeights.load()
+    except ConfigError as e:
+        shipped_error = str(e)
+    tr = _load_trace(trace)
+    click.echo(f"training on days 0-{config.train_days:g}: {config.epochs} epochs, seed {config.seed}, "
+               f"batch {config.batch_size}, Adam lr {config.learning_rate:g}, "
+               f"{config.threads} torch thread(s)")
+    with Progress(TextColumn("epoch {task.completed}/{task.total}"), BarColumn(),
+                  TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("train", total=config.epochs, loss="-")
+        result = train_lstm(tr, config,
+                            on_epoch=lambda e, loss: bar.update(task, completed=e + 1, loss=f"{loss:.3g}"))
+    result.weights.save(out)
+    click.echo(f"trained on {result.train_windows:,} windows in {result.wall_s:.1f} s "
+               f"(final MSE {result.final_loss:.4g} on rates divided by {result.weights.scale_rps:g} rps); "
+               f"wrote {out}")
+    held = held_out_windows(tr, first_day=config.train_days)
+    preds: dict[str, Predictor] = {"lstm": LSTMPredictor(result.weights), **_simple_predictors()}
+    scores = evaluate_predictors(preds, held)
+    _print_scores(scores, held, tr)
+    if as_json:
+        click.echo(json.dumps({s.name: s.smape_pct for s in scores}))
+    if shipped is None:
+        click.echo(f"cannot compare with the shipped weights: {shipped_error}")
+        return
+    diff = result.weights.max_abs_diff(shipped)
+    verdict = "identical to" if diff == 0 else f"differ (max |diff| {diff:.3g}) from"
+    click.echo(f"these weights are {verdict} the shipped weights")
+
+
+def _simple_predictors() -> dict[str, Predictor]:
+    from ipa_energy.predict import get_predictor
+
+    return {name: get_predictor(name) for name in PREDICTORS.names() if name != "lstm"}
+
+
+@predictor.command()
+@_trace_option
+@click.option("--weights", type=click.Path(dir_okay=False), default=None,
+              help="LSTM weights (.npz) to score instead of the shipped ones.")
+@click.option("--first-day", type=float, default=14.0, show_default=True, help="First held-out day.")
+@click.option("--last-day", type=float, default=None, help="End of the held-out days (default: trace end).")
+@click.option("--stride-s", type=int, default=10, show_default=True,
+              help="One evaluation window every this many seconds (a multiple of 10).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+def evaluate(trace: str | None, weights: str | None, first_day: float, last_day: float | None,
+             stride_s: int, as_json: bool) -> None:
+    """SMAPE of every predictor on held-out days (default: all days after the 14 training days)."""
+    from ipa_energy.errors import ConfigError
+    from ipa_energy.predict.evaluate import evaluate_predictors, held_out_windows
+    from ipa_energy.predict.lstm import LSTMPredictor
+
+    tr = _load_trace(trace) if not as_json else _load_trace_quiet(trace)
+    held = held_out_windows(tr, first_day=first_day, last_day=last_day, stride_s=stride_s)
+    if held.targets_rps.size == 0:
+        raise ConfigError("no gap-free evaluation window in these days", field="--first-day/--last-day")
+    preds: dict[str, Predictor] = {"lstm": LSTMPredictor(weights), **_simple_predictors()}
+    scores = evaluate_predictors(preds, held)
+    if as_json:
+        click.echo(json.dumps({
+            "windows": held.targets_rps.size, "first_day": first_day, "last_day": last_day,
+            "stride_s": stride_s, "weights": str(Path(weights)) if weights else "shipped",
+            "scores": {s.name: {"smape_pct": s.smape_pct, "mae_rps": s.mae_rps, "under_pct": s.under_pct}
+                       for s in scores},
+        }))
+        return
+    _print_scores(scores, held, tr)
+
+
+def _load_trace_quiet(path: str | None) -> TwitterTrace:
+    from ipa_energy.workloads.twitter import load_twitter_trace
+
+    return load_twitter_trace(path)
