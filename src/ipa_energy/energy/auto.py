@@ -84,6 +84,27 @@ class CompositeMeter(EnergyMeter):
         super().close()
 
 
+def check_advancing(meter: EnergyMeter, wait_s: float) -> None:
+    """Raise MeterUnavailable if no counter of ``meter`` moves within ``wait_s`` (wall time).
+
+    Some virtual machines expose RAPL files or perf's power events but every reading stays at zero;
+    such a meter would report 0 J for everything, so ``auto`` refuses it.
+    """
+    if wait_s <= 0:
+        return
+    import time
+
+    a = meter.read()
+    time.sleep(wait_s)
+    b = meter.read()
+    if not any(b.energy_j.get(k, v) > v for k, v in a.energy_j.items()):
+        meter.close()
+        raise MeterUnavailable(
+            f"{meter.source}: counters present but none advanced in {wait_s:g} s "
+            "(the hardware or hypervisor exposes the counters, not their values)"
+        )
+
+
 def auto_meter(
     *,
     clock: Clock | None = None,
@@ -97,6 +118,7 @@ def auto_meter(
     proc_root: str | Path = "/proc",
     gpus: bool = True,
     sources: Sequence[str] = ("rapl", "perf", "model"),
+    probe_s: float = 0.3,
 ) -> CompositeMeter:
     """Try the CPU ``sources`` in order (first that works wins), then NVML; see the module doc."""
     from ipa_energy.energy import METERS
@@ -109,12 +131,15 @@ def auto_meter(
             attempts.append(Attempt(name, False, f"not tried: {cpu.source} chosen"))
             continue
         try:
+            candidate: EnergyMeter
             if name == "rapl":
-                cpu = METERS.get("rapl")(root=powercap_root, clock=clock)
+                candidate = METERS.get("rapl")(root=powercap_root, clock=clock)
+                check_advancing(candidate, probe_s)
             elif name == "perf":
-                cpu = METERS.get("perf")(perf_cmd=perf_cmd, pmu_root=pmu_root, clock=clock)
+                candidate = METERS.get("perf")(perf_cmd=perf_cmd, pmu_root=pmu_root, clock=clock)
+                check_advancing(candidate, probe_s)
             elif name == "model":
-                cpu = METERS.get("model")(
+                candidate = METERS.get("model")(
                     power_model, idle_w=idle_w, active_w_per_core=active_w_per_core,
                     pids=pids, proc_root=proc_root, clock=clock,
                 )
@@ -123,6 +148,7 @@ def auto_meter(
         except MeterUnavailable as e:
             attempts.append(Attempt(name, False, str(e)))
             continue
+        cpu = candidate
         label = "estimate" if cpu.quality == ESTIMATED else "measured"
         attempts.append(Attempt(name, True, f"{label}: {cpu.describe()}"))
         chosen.append(cpu)

@@ -160,3 +160,41 @@ def test_model_meter_process_mode_counts_only_active(clock, cpu):
     out = m.end_window("w")
     assert out.energy_j == 10.0
     assert out.zones_j["cpu-idle"] == 80.0  # reported, not counted
+
+
+def test_auto_prefers_rapl_and_reports_why_others_were_not_used(tmp_path, clock):
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from powercap_fake import intel_two_sockets
+
+    root = intel_two_sockets(tmp_path / "pc")
+    m = get_meter("auto", powercap_root=root, clock=clock, probe_s=0, gpus=False)
+    assert m.source == "rapl" and m.quality == "measured"
+    assert m.selection.used == ("rapl",)
+    assert "not tried: rapl chosen" in m.selection.summary()
+    m.close()
+
+
+def test_auto_falls_back_to_the_labelled_estimate(tmp_path, clock, cpu):
+    m = get_meter(
+        "auto", powercap_root=tmp_path / "none", pmu_root=tmp_path / "none", clock=clock,
+        idle_w=10.0, active_w_per_core=2.0, gpus=False,
+    )
+    assert m.source == "model" and m.quality == ESTIMATED
+    s = m.selection.summary()
+    assert "rapl: unavailable" in s and "does not exist" in s
+    assert "perf: unavailable" in s and "model: used" in s
+    assert "idle 10 W + 2 W/busy core" in (m.model or "")
+
+
+def test_auto_refuses_counters_that_never_move(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from powercap_fake import intel_two_sockets
+
+    root = intel_two_sockets(tmp_path / "pc")
+    m = get_meter("auto", powercap_root=root, pmu_root=tmp_path / "none", probe_s=0.05, gpus=False)
+    assert m.source == "model"
+    assert "none advanced" in m.selection.summary()

@@ -1,0 +1,181 @@
+"""NvmlMeter: NVIDIA GPU energy through NVML (the nvidia-ml-py package, imported as ``pynvml``).
+
+Per GPU, the best method it supports:
+
+* ``counter``: ``nvmlDeviceGetTotalEnergyConsumption`` (millijoules since the driver loaded; Volta and
+  newer), differenced between reads;
+* ``power``: ``nvmlDeviceGetPowerUsage`` (milliwatts) sampled and integrated with the trapezoid rule.
+  Integration needs frequent reads, so :attr:`poll_period_s` is ``power_poll_s`` (0.1 s) and a guard
+  thread reads at that rate while windows are open.
+
+Zones are ``gpu-0``, ``gpu-1``, ... (domain ``gpu``, counted). NVML errors are mapped to
+:class:`~ipa_energy.errors.MeterUnavailable` once, here. :meth:`utilization` and
+:meth:`process_utilization` feed GPU attribution.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ipa_energy.energy.base import MEASURED, Clock, EnergyMeter, Zone
+from ipa_energy.errors import MeterUnavailable
+
+
+def _pynvml() -> Any:
+    try:
+        import pynvml
+    except ImportError as e:
+        raise MeterUnavailable("nvml: the nvidia-ml-py package is not installed") from e
+    return pynvml
+
+
+@dataclass
+class _Gpu:
+    index: int
+    handle: Any
+    name: str
+    method: str  # "counter" | "power"
+    last_mj: int | None = None
+    last_power_w: float | None = None
+    last_t_s: float | None = None
+    acc_j: float = 0.0
+
+
+class NvmlMeter(EnergyMeter):
+    """Energy of NVIDIA GPUs (quality ``measured``)."""
+
+    source = "nvml"
+    quality = MEASURED
+
+    def __init__(
+        self,
+        *,
+        devices: Sequence[int] | None = None,
+        power_poll_s: float = 0.1,
+        clock: Clock | None = None,
+        guard: bool = True,
+    ) -> None:
+        super().__init__(clock=clock)
+        nv = self._nv = _pynvml()
+        try:
+            nv.nvmlInit()
+        except nv.NVMLError as e:
+            raise MeterUnavailable(f"nvml: cannot initialise NVML ({e}): no NVIDIA driver or GPU here") from e
+        try:
+            count = nv.nvmlDeviceGetCount()
+            if count == 0:
+                raise MeterUnavailable("nvml: NVML found no GPU")
+            indices = list(devices) if devices is not None else list(range(count))
+            bad = [i for i in indices if not 0 <= i < count]
+            if bad:
+                raise MeterUnavailable(f"nvml: no GPU {bad} (this machine has {count})")
+            self._gpus: list[_Gpu] = []
+            for i in indices:
+                h = nv.nvmlDeviceGetHandleByIndex(i)
+                name = nv.nvmlDeviceGetName(h)
+                name = name.decode() if isinstance(name, bytes) else str(name)
+                try:
+                    mj = int(nv.nvmlDeviceGetTotalEnergyConsumption(h))
+                    self._gpus.append(_Gpu(i, h, name, "counter", last_mj=mj))
+                except nv.NVMLError:
+                    try:
+                        nv.nvmlDeviceGetPowerUsage(h)
+                    except nv.NVMLError as e:
+                        raise MeterUnavailable(f"nvml: GPU {i} ({name}) reports neither energy nor power: {e}") from e
+                    self._gpus.append(_Gpu(i, h, name, "power"))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                nv.nvmlShutdown()
+            raise
+        self.power_poll_s = power_poll_s
+        self._zones = tuple(Zone(f"gpu-{g.index}", "gpu", True) for g in self._gpus)
+        self._guard_enabled = guard and any(g.method == "power" for g in self._gpus)
+        self._guard: threading.Thread | None = None
+        self._guard_stop = threading.Event()
+        self.read()  # first sample of power-mode GPUs
+
+    def zones(self) -> tuple[Zone, ...]:
+        return self._zones
+
+    @property
+    def methods(self) -> dict[str, str]:
+        """Zone -> "counter" or "power" (how its energy is obtained)."""
+        return {f"gpu-{g.index}": g.method for g in self._gpus}
+
+    def describe(self) -> str:
+        parts = ", ".join(f"gpu-{g.index} {g.name} ({g.method})" for g in self._gpus)
+        return f"nvml ({self.quality}): {parts}"
+
+    @property
+    def poll_period_s(self) -> float | None:
+        return self.power_poll_s if any(g.method == "power" for g in self._gpus) else None
+
+    def _read_energy_j(self, t_s: float) -> dict[str, float]:
+        nv = self._nv
+        out: dict[str, float] = {}
+        for g in self._gpus:
+            try:
+                if g.method == "counter":
+                    mj = int(nv.nvmlDeviceGetTotalEnergyConsumption(g.handle))
+                    if g.last_mj is not None and mj >= g.last_mj:
+                        g.acc_j += (mj - g.last_mj) / 1e3
+                    g.last_mj = mj
+                else:
+                    p_w = nv.nvmlDeviceGetPowerUsage(g.handle) / 1e3
+                    if g.last_power_w is not None and g.last_t_s is not None and t_s > g.last_t_s:
+                        g.acc_j += 0.5 * (p_w + g.last_power_w) * (t_s - g.last_t_s)
+                    g.last_power_w, g.last_t_s = p_w, t_s
+            except nv.NVMLError:
+                continue  # a gap for this GPU
+            out[f"gpu-{g.index}"] = g.acc_j
+        return out
+
+    # ---- attribution inputs ---------------------------------------------------------------------
+    def utilization(self) -> dict[str, float]:
+        """GPU busy fraction (0..1) per zone over NVML's last sample period."""
+        out = {}
+        for g in self._gpus:
+            with contextlib.suppress(self._nv.NVMLError):
+                out[f"gpu-{g.index}"] = self._nv.nvmlDeviceGetUtilizationRates(g.handle).gpu / 100.0
+        return out
+
+    def process_utilization(self, since_us: int = 0) -> dict[str, dict[int, float]]:
+        """Per zone: pid -> SM utilisation (0..1) from NVML's process samples since ``since_us``."""
+        out: dict[str, dict[int, float]] = {}
+        for g in self._gpus:
+            try:
+                samples = self._nv.nvmlDeviceGetProcessUtilization(g.handle, since_us)
+            except self._nv.NVMLError:
+                continue
+            per: dict[int, float] = {}
+            for s in samples:
+                per[int(s.pid)] = max(per.get(int(s.pid), 0.0), float(s.smUtil) / 100.0)
+            out[f"gpu-{g.index}"] = per
+        return out
+
+    # ---- guard for power integration ------------------------------------------------------------
+    def begin_window(self, key: str) -> None:
+        super().begin_window(key)
+        if self._guard_enabled and self._guard is None:
+            self._guard_stop.clear()
+            self._guard = threading.Thread(target=self._guard_loop, name="ipa-energy-nvml-guard", daemon=True)
+            self._guard.start()
+
+    def _guard_loop(self) -> None:
+        while not self._guard_stop.wait(self.power_poll_s):
+            with contextlib.suppress(Exception):
+                self.read()
+
+    def close(self) -> None:
+        if self._guard is not None:
+            self._guard_stop.set()
+            self._guard.join()
+            self._guard = None
+        if not self._closed:
+            with contextlib.suppress(Exception):
+                self._nv.nvmlShutdown()
+        super().close()
