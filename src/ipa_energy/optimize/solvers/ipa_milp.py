@@ -66,6 +66,8 @@ class IPAMILPSolver(Solver):
     name = "ipa-milp"
 
     def __init__(self, time_limit_s: float | None = None) -> None:
+        import highspy  # noqa: F401  (loaded once here: solve_time_s measures decisions, not the import)
+
         self.time_limit_s = time_limit_s
 
     def _choose(self, problem: Problem) -> Sequence[Option] | None:
