@@ -10,14 +10,17 @@ and, charged by the optimizer for every allocated core whether busy or not,
 How the coefficients were chosen (figures from ``data/ipa/energy/ipa_ext/ipa_ext_energy_summary.csv``,
 the energy extension's ``perf`` RAPL package readings of the node that ran IPA's video experiments):
 
-* Idle: the node idles at about 73 W. The experiments ran on Chameleon ``compute_cascadelake_r_ib``
-  nodes (2 x Xeon Gold 6240R, 48 physical cores), so 73 W / 48 cores ~= 1.5 W per core.
+* Idle: the node idles at about 73 W. IPA's run configs name Chameleon ``compute_cascadelake_r_ib``
+  nodes (2 x Xeon Gold 6240R, 48 physical cores); assuming the energy extension used the same node
+  type (its logs do not say), 73 W / 48 cores ~= 1.5 W per core.
 * Dynamic: between the steady_low (5.1 rps mean) and steady_high (28.8 rps) workloads, mean package power
   rose by 11.8 W for IPA and 16.1 W for FA2-low, i.e. 0.50-0.68 J per extra request. Those systems run
-  yolov5n + resnet18 (1 core each), whose reference busy time is about 0.10-0.13 core-seconds per request
-  at the batch sizes they use; 0.5-0.68 J / ~0.11 core-s ~= 4.5-6 W per busy core. We take 5 W, which is
-  also about what a 165 W TDP, 24-core 6240R socket leaves per core above idle. ``scripts/
-  build_reference_profiles.py`` prints this cross-check next to the measured figures.
+  yolov5n + resnet18 (1 core each), whose reference busy time is 0.09 (batch 8) to 0.12 (batch 1)
+  core-seconds per request; so one busy core draws 4.1-7.6 W above idle. We take 5 W, which is also
+  about what a 165 W TDP, 24-core 6240R socket leaves per core above idle. ``scripts/
+  build_reference_profiles.py`` prints this cross-check from the data each time it runs.
+* p99 -> busy time: the reference latencies are p99 estimates; a batch's busy time is its mean latency,
+  taken as p99 / P99_OVER_MEAN_LATENCY.
 
 The constants live here only; the presets take ``IDLE_POWER_W_PER_CORE`` as their default.
 """

@@ -1,0 +1,108 @@
+"""``ipa-energy pipelines``: list the shipped pipelines and show one (variants, profile, presets)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.group()
+def pipelines() -> None:
+    """The shipped pipelines (video, audio-qa, audio-sent, sum-qa, nlp) and user pipeline files."""
+
+
+@pipelines.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
+def list_(as_json: bool) -> None:
+    """One line per shipped pipeline: stages, variants per stage, SLA."""
+    from ipa_energy.pipelines import load_pipeline, pipeline_names
+
+    for name in pipeline_names():
+        p = load_pipeline(name)
+        if as_json:
+            click.echo(json.dumps({
+                "name": p.name, "sla_s": p.sla_s, "stages": list(p.stage_names),
+                "variants": [len(s.variants) for s in p.stages], "description": p.description,
+            }))
+        else:
+            stages = " -> ".join(f"{s.name}({len(s.variants)})" for s in p.stages)
+            click.echo(f"{p.name:<11} SLA {p.sla_s:>6.2f} s  {stages}")
+
+
+@pipelines.command("show")
+@click.argument("name_or_path")
+@click.option("--profile", type=click.Path(dir_okay=False), help="Use this profile CSV instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def show(name_or_path: str, profile: str | None, as_json: bool) -> None:
+    """Show a pipeline: settings, variants (accuracy, cores, latency at batch 1 and max), presets."""
+    from ipa_energy.pipelines import load_pipeline
+
+    p = load_pipeline(name_or_path, profile=profile)
+    if as_json:
+        click.echo(json.dumps(_as_dict(p)))
+        return
+    click.echo(f"{p.name}: {p.description}")
+    click.echo(
+        f"  SLA {p.sla_s} s, drop limit {p.drop_limit_s} s, PAS {p.accuracy_method}, "
+        f"max batch {p.max_batch or 'profile'}, latency factor {p.latency_factor}"
+    )
+    click.echo(f"  file {p.path}\n  profile {p.profile.source}")
+    for s in p.stages:
+        click.echo(f"  stage {s.name} ({s.task})")
+        for v in s.variants:
+            rows = p.profile.rows_for(s.name, v.name, v.cores)
+            first, last = rows[0], rows[-1]
+            click.echo(
+                f"    {v.name:<48} acc {v.accuracy:.4f} rank {v.rank_score:.2f} cores {v.cores:>2}  "
+                f"b{first.batch} {first.latency_s:.3f} s  b{last.batch} {last.latency_s:.3f} s"
+            )
+    pr = p.presets
+    w = pr.weights
+    click.echo(f"  presets: weights accuracy {w.accuracy} cost {w.cost} batch {w.batch}")
+    click.echo(f"    fa2-low   {dict(pr.fa2_low)}")
+    click.echo(f"    fa2-high  {dict(pr.fa2_high)}")
+    click.echo(f"    rim-high  {dict(pr.rim_high_replicas)}")
+    click.echo(f"    rim-low   {dict(pr.rim_low_replicas)}")
+
+
+def _as_dict(p: object) -> dict[str, object]:
+    from ipa_energy.pipelines import Pipeline
+
+    assert isinstance(p, Pipeline)
+    pr = p.presets
+    return {
+        "name": p.name,
+        "description": p.description,
+        "sla_s": p.sla_s,
+        "drop_limit_s": p.drop_limit_s,
+        "accuracy_method": p.accuracy_method,
+        "max_batch": p.max_batch,
+        "latency_factor": p.latency_factor,
+        "path": p.path,
+        "profile": p.profile.source,
+        "stages": [
+            {
+                "name": s.name,
+                "task": s.task,
+                "variants": [
+                    {
+                        "name": v.name, "accuracy": v.accuracy, "rank_score": v.rank_score, "cores": v.cores,
+                        "profile": [
+                            {"batch": r.batch, "latency_s": r.latency_s, "energy_j": r.energy_j}
+                            for r in p.profile.rows_for(s.name, v.name, v.cores)
+                        ],
+                    }
+                    for v in s.variants
+                ],
+            }
+            for s in p.stages
+        ],
+        "presets": {
+            "weights": {"accuracy": pr.weights.accuracy, "cost": pr.weights.cost, "batch": pr.weights.batch},
+            "fa2_low": dict(pr.fa2_low),
+            "fa2_high": dict(pr.fa2_high),
+            "rim_high_replicas": dict(pr.rim_high_replicas),
+            "rim_low_replicas": dict(pr.rim_low_replicas),
+        },
+    }
