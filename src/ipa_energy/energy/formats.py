@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ipa_energy.energy.base import COUNTED_DOMAINS
 from ipa_energy.errors import ConfigError
 
 _EVENT_RE = re.compile(r"power/energy-(?P<d>[a-z]+)/")
@@ -299,25 +300,36 @@ def _parse_csv_rows(lines: list[str], path: str) -> ParsedLog:
     reader = csv.DictReader(lines)
     fields = reader.fieldnames or []
     b = _Builder()
-    if "domain" in fields and "energy_j" in fields:  # our own log: sum zones of a domain per time
+    if "domain" in fields and "energy_j" in fields:  # our own log: sum the zones of a domain per time
         acc: dict[tuple[float, str], list[float | None]] = {}
         ivs: dict[tuple[float, str], float | None] = {}
+        labels: dict[str, str] = {}
         for i, row in enumerate(reader, 2):
+            if None in row.values() or None in row:
+                b.note(i, "truncated line (the run was killed mid-write?): skipped")
+                continue
             try:
                 key = (float(row["t_s"]), row["domain"])
+                e = row.get("energy_j") or ""
+                energy = float(e) if e else None
+                iv = row.get("interval_s")
+                interval = float(iv) if iv else None
             except (TypeError, ValueError):
-                b.note(i, "no time: skipped")
+                b.note(i, "unreadable numbers: skipped")
                 continue
-            if row.get("counted", "1") in ("0", "false", "False"):
+            # a zone of a normally counted domain left out of the total (the machine's idle energy in
+            # a process-scoped estimate) is not part of that domain's energy
+            if row.get("counted") == "0" and row["domain"] in COUNTED_DOMAINS:
                 continue
-            e = row.get("energy_j") or ""
-            acc.setdefault(key, []).append(float(e) if e else None)
-            iv = row.get("interval_s")
-            ivs[key] = float(iv) if iv else None
+            acc.setdefault(key, []).append(energy)
+            ivs[key] = interval
+            for k in ("source", "quality", "model"):
+                if row.get(k):
+                    labels[k] = row[k]
         for (t, d), vals in acc.items():
             total = None if any(v is None for v in vals) else float(sum(v for v in vals if v is not None))
             b.add(t, d, total, ivs[(t, d)])
-        return b.build("ipa-energy-log", path)
+        return b.build("ipa-energy-log", path, **labels)
     cols = {c: _DOMAIN_ALIASES.get(c[:-2].lower()) for c in fields if c.endswith(("_J", "_j"))}
     if "t_s" not in fields or not any(cols.values()):
         raise ConfigError(f"CSV header {fields} has no t_s and <domain>_J columns", source=path)
