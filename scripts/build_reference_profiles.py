@@ -9,7 +9,7 @@ Reads (under DIR, the ``data/ipa`` folder described by its README):
   results/paper_table6_slas_seconds.csv            end-to-end SLAs
   configs/paper_runs_from_revision_notebooks.csv   weights, drop limits, batching caps, margins, RIM replicas
 
-Writes ``<name>.yaml`` and ``<name>.profile.csv`` for the five pipelines into OUT (default: the package
+Writes ``<name>.yaml`` and ``<name>.profile.csv`` for the five pipelines, and README.md, into OUT (default: the package
 data folder). ``--check`` writes nothing and exits 1 if the files on disk differ from a fresh build.
 
 The method (also in docs/profiles.md and the data README):
@@ -92,6 +92,44 @@ ARCH_RATIO = {
         "RoBERTa-large (24 x 1024) vs a 12 x 768 encoder",
     ),
 }
+
+
+README_HEAD = """# Shipped pipelines and reference profiles: provenance
+
+Every file here is **generated** by `scripts/build_reference_profiles.py` from the IPA reference data
+(the `data/ipa/` folder of the shared data; its README lists the upstream repositories and licences).
+Regenerate with `python scripts/build_reference_profiles.py --data-dir DATA/ipa`; check with `--check`.
+Do not edit by hand.
+
+Licence caveat: the IPA repositories have no licence file covering their data (see the shared data
+README). These tables are derived (fitted estimates, settings and model-card accuracies), not copies of
+the upstream files; check with the lead before redistributing the package outside the project.
+
+Files:
+
+* `<name>.yaml` (video, audio-qa, audio-sent, sum-qa, nlp): stages, variants (accuracy, rank score,
+  cores, params), SLA, drop limit, batching cap, planning margin, baseline presets. Built from
+  `models/variants.csv` (active variants only), `results/paper_table6_slas_seconds.csv` and
+  `configs/paper_runs_from_revision_notebooks.csv`.
+* `<name>.profile.csv`: latency (p99 estimate) and dynamic energy per batch, batches 1-64, at each
+  variant's cores per replica. Built from `profiles/profile_fragments_from_notebooks.csv`,
+  `profiles/paper_fig2_resnet_b1_1core.csv`, `profiles/paper_table2_resnet_vs_cores.csv`,
+  `profiles/paper_table3_video_options.csv`, and the power model in `ipa_energy/profiles/power_model.py`.
+
+Each profile row's `source` column says how that row was made:
+
+* `fit:a+s*b[...]`: a linear latency model in batch size fitted to the listed fragments/paper tables;
+* `fit:b1[...]+slope[rho=...]`: level from batch-1 observations, slope share borrowed from the stage or
+  model family;
+* `interp:log-params[a,b]`: interpolated between two observed variants of the stage by parameter count;
+* `scaled:REF xF (why)`: a reference variant's latency times an encoder-FLOPs ratio.
+
+All latencies are estimates of the p99 latency measured inside the model container on IPA's profiling
+nodes; all energies are estimates from a stated power model, not measurements. Full method, fitted
+constants (p99/avg 1.374, core exponent 0.617) and checks: `docs/profiles.md`; pipeline settings:
+`docs/pipelines.md`.
+
+"""
 
 
 def default_data_dir() -> Path | None:
@@ -366,6 +404,10 @@ def build(data: Path) -> tuple[dict[str, str], str]:
         files[f"{pipe}.yaml"] = _pipeline_yaml(pipe, pv, pr, slas, stage_specs, stages)
         _checks(pipe, pv, models, k, log)
     _energy_check(data, models, k, log)
+    fence = "```"
+    files["README.md"] = (
+        f"{README_HEAD}## Build log (the checks this script prints)\n\n{fence}\n{log.getvalue().strip()}\n{fence}\n"
+    )
     return files, log.getvalue()
 
 

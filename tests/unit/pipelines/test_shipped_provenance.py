@@ -89,7 +89,8 @@ def test_fragments_close_to_profile_where_measured_at_base_cores() -> None:
 def test_build_is_reproducible() -> None:
     """Rebuilding from the data gives byte-identical package files."""
     files, log = _builder().build(_data())
-    assert set(files) == {f"{n}.yaml" for n in pipeline_names()} | {f"{n}.profile.csv" for n in pipeline_names()}
+    names = pipeline_names()
+    assert set(files) == {f"{n}.yaml" for n in names} | {f"{n}.profile.csv" for n in names} | {"README.md"}
     for fname, text in files.items():
         assert (data_dir() / fname).read_text() == text, f"{fname} is stale: run scripts/build_reference_profiles.py"
     assert "implied dynamic power per busy core" in log
