@@ -38,7 +38,7 @@ class EnergySweepSpec(StrictModel):
 
     enabled: bool = True
     system: str = "ipa-energy"
-    energy_weights: list[float] = Field(default=[0.0, 0.001, 0.003, 0.01, 0.03, 0.1], min_length=1)
+    energy_weights: list[float] = Field(default=[0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0], min_length=1)
 
 
 class ExperimentSpec(StrictModel):

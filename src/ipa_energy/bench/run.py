@@ -42,11 +42,15 @@ def system_solver(system: str) -> str:
     return HEURISTIC_SYSTEMS[system][1] if system in HEURISTIC_SYSTEMS else "dp"
 
 
+def preset_of(system: str) -> str:
+    return HEURISTIC_SYSTEMS[system][0] if system in HEURISTIC_SYSTEMS else system
+
+
 def _problem_factory(spec: RunSpec, pipeline: Any) -> Any:
     from ipa_energy.optimize.presets import build_problem
 
     override = dict(spec.weights)
-    preset = HEURISTIC_SYSTEMS[spec.system][0] if spec.system in HEURISTIC_SYSTEMS else spec.system
+    preset = preset_of(spec.system)
 
     def make(rate_rps: float) -> Problem:
         problem: Problem = build_problem(pipeline, preset, rate_rps)
@@ -118,6 +122,7 @@ def step_rows(steps: list[AdaptationStep]) -> list[dict[str, Any]]:
 def run_one(spec: RunSpec) -> RunResult:
     """Simulate ``spec`` end to end: workload -> simulator <- adaptation loop (predictor + solver)."""
     from ipa_energy.backends.simulator.backend import SimParams, SimulatorBackend
+    from ipa_energy.optimize.presets import build_problem
     from ipa_energy.optimize.solvers import get_solver
     from ipa_energy.pipelines import load_pipeline
     from ipa_energy.predict import get_predictor
@@ -141,8 +146,10 @@ def run_one(spec: RunSpec) -> RunResult:
             **dict(spec.sim),
         }
     )
+    # the simulator serves with the profile as measured (no planning margin)
+    sim_stages = build_problem(pipeline, preset_of(spec.system), first.arrival_rate, latency_factor=1.0).stages
     backend = SimulatorBackend(
-        first.stages, arrivals, sla_s=pipeline.sla_s, accuracy_method=first.accuracy_method, params=params
+        sim_stages, arrivals, sla_s=pipeline.sla_s, accuracy_method=first.accuracy_method, params=params
     )
     policy = Policy(
         make_problem,
