@@ -266,9 +266,11 @@ def load_profile(path: str | Path) -> ProfileTable:
     """Read a profile CSV file (see the module docstring for the columns)."""
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8-sig")  # tolerate the byte-order mark spreadsheets write
     except FileNotFoundError:
         raise ConfigError("profile file not found", source=str(p)) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"not UTF-8 text: {e.reason} at byte {e.start}", source=str(p)) from None
     except OSError as e:
         raise ConfigError(f"cannot read profile: {e.strerror}", source=str(p)) from None
     return parse_profile_csv(text, source=str(p))

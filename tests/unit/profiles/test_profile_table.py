@@ -97,6 +97,12 @@ def test_bad_csv_names_file_and_line(tmp_path: Path, text: str, where: str) -> N
     assert str(p) in str(e.value) and where in str(e.value)
 
 
+def test_spreadsheet_bom(tmp_path: Path) -> None:
+    p = tmp_path / "excel.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert load_profile(p).rows == parse_profile_csv(GOOD).rows
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_profile(tmp_path / "nope.csv")
