@@ -69,11 +69,13 @@ def _print_scores(scores: list[PredictorScore], held: HeldOut, trace: TwitterTra
               help="Where to write the trained weights (.npz).")
 @click.option("--epochs", type=int, default=None, help="Training epochs [default: TrainConfig.epochs, 20].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation and batch order.")
+@click.option("--train-days", type=float, default=14.0, show_default=True,
+              help="Train on days [0, N) of the trace; score on the days after.")
 @click.option("--max-windows", type=int, default=None,
               help="Train on a seeded random subset of this many windows (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Also print the held-out scores as one JSON line.")
-def train(trace: str | None, out: str, epochs: int | None, seed: int, max_windows: int | None,
-          as_json: bool) -> None:
+def train(trace: str | None, out: str, epochs: int | None, seed: int, train_days: float,
+          max_windows: int | None, as_json: bool) -> None:
     """Train IPA's LSTM on the first 14 days of the trace; print SMAPE on the held-out days.
 
     With default arguments the result equals the shipped weights (the last line says whether it does).
@@ -86,7 +88,7 @@ def train(trace: str | None, out: str, epochs: int | None, seed: int, max_window
     from ipa_energy.predict.lstm import LSTMPredictor, LSTMWeights
     from ipa_energy.predict.train import TrainConfig, train_lstm
 
-    config = TrainConfig(seed=seed, max_windows=max_windows,
+    config = TrainConfig(seed=seed, max_windows=max_windows, train_days=train_days,
                          **({"epochs": epochs} if epochs is not None else {}))
     shipped: LSTMWeights | None = None
     shipped_error = ""
@@ -109,6 +111,9 @@ def train(trace: str | None, out: str, epochs: int | None, seed: int, max_window
                f"(final MSE {result.final_loss:.4g} on rates divided by {result.weights.scale_rps:g} rps); "
                f"wrote {out}")
     held = held_out_windows(tr, first_day=config.train_days)
+    if held.targets_rps.size == 0:
+        raise ConfigError(f"no gap-free window after day {config.train_days:g} to score on "
+                          f"(the trace holds {tr.duration_s / 86400:.2f} days)", field="--train-days")
     preds: dict[str, Predictor] = {"lstm": LSTMPredictor(result.weights), **_simple_predictors()}
     scores = evaluate_predictors(preds, held)
     _print_scores(scores, held, tr)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ipa_energy.errors import ConfigError
 from ipa_energy.predict.base import Predictor
-from ipa_energy.predict.features import HISTORY_S, HORIZON_S, history_windows, supervised_windows
+from ipa_energy.predict.features import history_windows, supervised_windows
 from ipa_energy.workloads.twitter import TwitterTrace
 
 
@@ -75,8 +76,7 @@ def score(name: str, predicted: ArrayLike, actual: ArrayLike) -> PredictorScore:
 def evaluate_predictors(predictors: Mapping[str, Predictor], held_out: HeldOut) -> list[PredictorScore]:
     """Score each predictor on the same windows (histories of the last 120 s)."""
     if held_out.targets_rps.size == 0:
-        raise ValueError("no evaluation windows")
-    assert held_out.histories_rps.shape[1] == HISTORY_S and HORIZON_S > 0
+        raise ConfigError("no gap-free evaluation window in the held-out days", field="held_out")
     return [
         score(name, p.predict_many(held_out.histories_rps), held_out.targets_rps)
         for name, p in predictors.items()

@@ -45,7 +45,7 @@ class LSTMWeights:
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         h = self.hidden_size
-        shapes = {"w_ih": (4 * h, 1), "w_hh": (4 * h, h), "b_ih": (4 * h,), "b_hh": (4 * h,),
+        shapes = {"w_hh": (4 * h, h), "w_ih": (4 * h, 1), "b_ih": (4 * h,), "b_hh": (4 * h,),
                   "w_out": (1, h), "b_out": (1,)}
         for name, shape in shapes.items():
             if getattr(self, name).shape != shape:
