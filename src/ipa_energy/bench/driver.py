@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ipa_energy.bench import plots
-from ipa_energy.bench.experiment import ExperimentSpec, expand
+from ipa_energy.bench.experiment import ExperimentSpec, check_names, expand
 from ipa_energy.bench.report import write_report
 from ipa_energy.bench.run import RunResult
 from ipa_energy.bench.runner import RunFailure, run_all
@@ -29,6 +29,7 @@ def run_bench(
     from ipa_energy.optimize.presets import DEFAULT_ENERGY_WEIGHT
 
     t0 = time.perf_counter()
+    check_names(spec)
     runs = expand(spec)
     outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress)
     results = [r for r in outcomes if isinstance(r, RunResult)]

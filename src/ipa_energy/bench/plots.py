@@ -54,6 +54,9 @@ def energy_per_minute(results: Sequence[RunResult], path: Path, title: str) -> N
     plt.close(fig)
 
 
+_STYLES = ("-", "--", "-.", ":")
+
+
 def pas_cost_over_time(results: Sequence[RunResult], path: Path, title: str) -> None:
     plt = _plt()
     fig, axes = plt.subplots(3, 1, figsize=(10, 7.5), sharex=True)
@@ -61,8 +64,10 @@ def pas_cost_over_time(results: Sequence[RunResult], path: Path, title: str) -> 
         color = f"C{i % 10}"
         t = np.array([row["t_s"] for row in r.timeline], dtype=float) / 60.0
         axes[0].plot(t, [row["arrivals"] for row in r.timeline], color=color, alpha=0.6 if i == 0 else 0.0)
-        axes[1].plot(t, [row["pas"] for row in r.timeline], color=color, label=r.spec.label)
-        axes[2].plot(t, [row["cost_cores"] for row in r.timeline], color=color, label=r.spec.label)
+        style = _STYLES[i % len(_STYLES)]  # overlapping systems stay visible
+        axes[1].plot(t, [row["pas"] for row in r.timeline], color=color, linestyle=style, label=r.spec.label)
+        axes[2].plot(t, [row["cost_cores"] for row in r.timeline], color=color, linestyle=style,
+                     label=r.spec.label)
     axes[0].set_ylabel("arrivals (rps)")
     axes[1].set_ylabel("PAS")
     axes[2].set_ylabel("cost (cores)")

@@ -1,0 +1,82 @@
+"""`ipa-energy simulate` and `ipa-energy bench` as a user runs them (subprocesses, short runs)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "ipa_energy.cli.main"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_simulate_json_accounts_for_every_request() -> None:
+    p = _run("simulate", "--pipeline", "video", "--workload", "bursty", "--system", "ipa",
+             "--predictor", "reactive", "--duration-s", "200", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert set(out) == {
+        "requests", "completed", "dropped", "sla_violation_pct", "pas", "cost_cores", "energy_j",
+        "mean_power_w", "latency_p50_s", "latency_p99_s", "simulated_s", "wall_s",
+    }
+    assert out["simulated_s"] == 200
+    assert out["completed"] + out["dropped"] <= out["requests"]
+    assert out["completed"] > 0.9 * out["requests"]
+    assert out["energy_j"] > 0 and abs(out["mean_power_w"] - out["energy_j"] / 200) < 1e-6
+
+
+def test_simulate_rejects_unknown_names_listing_valid_ones() -> None:
+    p = _run("simulate", "--workload", "nope", "--duration-s", "10")
+    assert p.returncode == 2
+    assert "bursty" in p.stderr and "Traceback" not in p.stderr
+    p = _run("simulate", "--system", "fa3", "--duration-s", "10")
+    assert p.returncode == 2 and "fa2-high" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_bench_writes_summary_timelines_plots_report_and_config(tmp_path: Path) -> None:
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(
+        "name: smoke\nworkloads: [bursty]\nsystems: [ipa, fa2-high]\npredictors: [reactive]\n"
+        "duration_s: 120\nenergy_sweep: {energy_weights: [0, 0.1]}\nworkers: 1\n"
+    )
+    out = tmp_path / "out"
+    p = _run("bench", "--out", str(out), "--config", str(exp), "--no-progress")
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [(r["group"], r["label"]) for r in rows] == [
+        ("main", "ipa"), ("main", "fa2-high"), ("energy-sweep", "ipa-energy energy=0"),
+        ("energy-sweep", "ipa-energy energy=0.1"),
+    ]
+    for col in ("workload", "system", "requests", "completed", "dropped", "sla_violation_pct", "pas",
+                "cost_cores", "energy_j", "mean_power_w", "latency_p50_s", "latency_p99_s"):
+        assert col in rows[0]
+    assert len(list((out / "timelines").glob("*.csv"))) == 4
+    assert len(list((out / "decisions").glob("*.csv"))) == 4
+    timeline = list(csv.DictReader(next((out / "timelines").glob("main_*ipa_*.csv")).open()))
+    assert len(timeline) == 120
+    assert (out / "plots" / "energy_video_bursty_reactive_0.png").stat().st_size > 10_000
+    report = (out / "report.md").read_text()
+    assert "FA2-high draws more power than IPA" in report and "energy_weight_sweep.png" in report
+    assert "smoke" in (out / "config.resolved.yaml").read_text()
+
+
+def test_bench_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
+    exp = tmp_path / "exp.yaml"
+    exp.write_text("workloads: [bursty]\nsystemz: [ipa]\n")
+    p = _run("bench", "--out", str(tmp_path / "o"), "--config", str(exp))
+    assert p.returncode == 2
+    assert p.stderr.strip() == f"error: {exp}: systemz: unknown key"
+
+
+def test_bench_unknown_system_fails_before_running(tmp_path: Path) -> None:
+    exp = tmp_path / "exp.yaml"
+    exp.write_text("workloads: [bursty]\nsystems: [ipa, fa9]\n")
+    p = _run("bench", "--out", str(tmp_path / "o"), "--config", str(exp))
+    assert p.returncode == 2
+    assert "systems[1]: unknown system 'fa9'; valid:" in p.stderr and "rim-low" in p.stderr
+    assert not (tmp_path / "o" / "summary.csv").exists()
