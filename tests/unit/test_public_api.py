@@ -24,6 +24,9 @@ def test_public_api_is_guarded() -> None:
 
 
 def test_import_does_no_heavy_work() -> None:
-    code = "import sys, ipa_energy, ipa_energy.cli.main; print(any(m in sys.modules for m in ('torch', 'highspy', 'matplotlib')))"
+    code = (
+        "import sys, ipa_energy, ipa_energy.cli.main; "
+        "print(any(m in sys.modules for m in ('torch', 'highspy', 'matplotlib')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
