@@ -14,7 +14,7 @@ import itertools
 import math
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -38,7 +38,8 @@ class _StageState:
     """Mutable state of one stage (owned by one SimulatorBackend)."""
 
     __slots__ = (
-        "accuracies", "batch", "cores", "free", "head", "index", "in_service", "name", "next", "queue",
+        "accuracies", "batch", "cores", "dispatch", "free", "head", "index", "in_service", "name", "next",
+        "queue",
         "replicas", "tables", "tail", "target_variant", "variant_index", "variant_names", "version",
         "wake_at", "wake_gen",
     )
@@ -66,6 +67,8 @@ class _StageState:
         self.wake_at = -1.0
         self.wake_gen = 0
         self.version = 0  # bumped whenever the serving configuration may have changed
+        #: serve the queue at time t with the free replicas (set by the backend)
+        self.dispatch: Callable[[_StageState, float], None]
 
 
 class SimulatorBackend(Backend):
@@ -107,6 +110,8 @@ class SimulatorBackend(Backend):
         self._stages = [_StageState(i, s) for i, s in enumerate(stages)]
         for a, b in itertools.pairwise(self._stages):
             a.next = b
+        for st in self._stages:
+            st.dispatch = self._dispatch_first_stage if st.index == 0 else self._dispatch_later_stage
         self._arr = arr
         self._arr_list: list[float] = arr.tolist()
         self._n = int(arr.size)
@@ -186,20 +191,39 @@ class SimulatorBackend(Backend):
         heap = self._heap
         pop = heapq.heappop
         boundary = self._next_boundary
+        done_t, done_ids, done_k = self._done_t, self._done_ids, self._done_k
         while heap and heap[0][0] < t_s:
             ev = pop(heap)
             te = ev[0]
             if te >= boundary:
                 self._close_seconds(te)
                 boundary = self._next_boundary
+                done_t, done_ids, done_k = self._done_t, self._done_ids, self._done_k
             kind = ev[2]
-            if kind == _DONE:
-                self._on_done(te, ev[3], ev[4], ev[5], ev[6], ev[7])
+            if kind == _DONE:  # inlined _on_done: the most frequent event
+                _, _, _, st, rep, ids, k, lb = ev
+                rep.busy = False
+                st.in_service -= k
+                nxt = st.next
+                if nxt is None:
+                    done_t.append(te)
+                    done_ids.append(ids)
+                    done_k.append(k)
+                    self._n_completed += k
+                else:
+                    nxt.queue.push(ids, k, te, lb)
+                if rep.draining:
+                    self._remove(st, rep, te)
+                else:
+                    st.free.append(rep)
+                    st.dispatch(st, te)
+                if nxt is not None and nxt.free:
+                    nxt.dispatch(nxt, te)
             elif kind == _WAKE:
                 st = ev[3]
                 if ev[4] == st.wake_gen:
                     st.wake_at = -1.0
-                    self._dispatch(st, te)
+                    st.dispatch(st, te)
             else:
                 self._on_ready(te, ev[3], ev[4])
         self._now = t_s
@@ -242,27 +266,6 @@ class SimulatorBackend(Backend):
         self._closed = True
 
     # ------------------------------------------------------------------ events
-    def _on_done(
-        self, te: float, st: _StageState, rep: Replica, ids: NDArray[np.int64], k: int, lb: float
-    ) -> None:
-        rep.busy = False
-        st.in_service -= k
-        nxt = st.next
-        if nxt is None:
-            self._done_t.append(te)
-            self._done_ids.append(ids)
-            self._done_k.append(k)
-            self._n_completed += k
-        else:
-            nxt.queue.push(ids, k, te, lb)
-        if rep.draining:
-            self._remove(st, rep, te)
-        else:
-            st.free.append(rep)
-            self._dispatch(st, te)
-        if nxt is not None and nxt.free:
-            self._dispatch_later_stage(nxt, te)
-
     def _on_ready(self, te: float, st: _StageState, rep: Replica) -> None:
         if rep.gone:
             return
@@ -272,13 +275,7 @@ class SimulatorBackend(Backend):
                 self._retire(st, r, te)
         st.free.append(rep)
         st.version += 1
-        self._dispatch(st, te)
-
-    def _dispatch(self, st: _StageState, now: float) -> None:
-        if st.index == 0:
-            self._dispatch_first_stage(st, now)
-        else:
-            self._dispatch_later_stage(st, now)
+        st.dispatch(st, te)
 
     def _dispatch_first_stage(self, st: _StageState, now: float) -> None:
         """Serve the first stage's queue (a window of the arrival times) with its free replicas."""
