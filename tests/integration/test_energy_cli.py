@@ -66,10 +66,10 @@ def test_measure_rapl_fake_tree_counts_each_domain_once(tmp_path):
     root = intel_two_sockets(tmp_path / "pc")
     # the command itself moves the fake counters: package-0 +30 J, its core +20 J, dram +4 J, psys +99 J
     script = (
-        "from pathlib import Path; r = Path(%r)\n"
+        f"from pathlib import Path; r = Path({str(root)!r})\n"
         "for d, uj in [('intel-rapl:0', 30_000_000), ('intel-rapl:0:0', 20_000_000),"
         " ('intel-rapl:0:2', 4_000_000), ('intel-rapl:2', 99_000_000)]:\n"
-        "    (r / d / 'energy_uj').write_text(str(uj))\n" % str(root)
+        "    (r / d / 'energy_uj').write_text(str(uj))\n"
     )
     out = json.loads(cli("measure", "--meter", "rapl", "--powercap-root", str(root), "--json", "--",
                          sys.executable, "-c", script).stdout)
