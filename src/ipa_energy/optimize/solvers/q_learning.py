@@ -17,8 +17,8 @@ A heuristic: it may return a feasible but sub-optimal answer, or miss feasibilit
   fixed_batch remove the corresponding actions.
 * **Reward** of entering a state: the problem's own objective (``objective_of`` on the options of the
   state, with its actual replicas, so extra replicas pay their cores and idle power) when it meets the
-  SLA (integer ticks), the rate and the budgets; otherwise ``violation_reward`` (-1000), lowered below
-  every feasible objective when the objective's scale would put a feasible state under it.
+  SLA (integer ticks), the rate and the budgets; otherwise ``violation_reward`` (-1000), or, when a
+  feasible objective could be under -1000 (large cost weights), a lower bound of the objective - 1000.
 * **Learning**: epsilon-greedy; epsilon from 1.0 decayed after episode k as
   ``epsilon = max(0.01, epsilon * exp(-0.001 * k))``; learning rate 0.1; discount 0.9. Each episode
   starts from the start state (this instance's previous answer when the pipeline is the same, else the
@@ -119,7 +119,9 @@ class _Model:
         self.product = problem.accuracy_method == "product"
         self.violation = violation_reward
         if self.any_cells:
-            self.violation = min(violation_reward, self.objective_lower_bound() - abs(violation_reward))
+            lower = self.objective_lower_bound()
+            if lower <= violation_reward:  # a feasible state could score under the penalty: push it lower
+                self.violation = lower + violation_reward
         self._local_succ: list[dict[Local, list[Local]]] = [{} for _ in self.cells]
         self._local_eval: list[dict[Local, tuple[bool, int, float, float, int, float]]] = [
             {} for _ in self.cells
