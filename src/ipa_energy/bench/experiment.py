@@ -91,7 +91,6 @@ class RunSpec:
 
 def check_names(spec: ExperimentSpec) -> None:
     """Fail before any run starts when a pipeline, workload, system or predictor name is unknown."""
-    from ipa_energy.bench.run import HEURISTIC_SYSTEMS
     from ipa_energy.errors import UnknownNameError
     from ipa_energy.optimize.presets import SYSTEMS
     from ipa_energy.pipelines import load_pipeline
@@ -102,10 +101,10 @@ def check_names(spec: ExperimentSpec) -> None:
         load_pipeline(name)
     for name in spec.workloads:
         load_workload(name)
-    systems = (*SYSTEMS, *HEURISTIC_SYSTEMS)
     for i, name in enumerate([*spec.systems, spec.energy_sweep.system]):
-        if name not in systems:
-            raise UnknownNameError("system", name, systems, field=f"systems[{i}]")
+        if name not in SYSTEMS:
+            field = f"systems[{i}]" if i < len(spec.systems) else "energy_sweep.system"
+            raise UnknownNameError("system", name, SYSTEMS, field=field)
     for i, name in enumerate(spec.predictors):
         if name not in PREDICTORS:
             raise UnknownNameError("predictor", name, PREDICTORS.names(), field=f"predictors[{i}]")

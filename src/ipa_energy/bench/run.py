@@ -34,26 +34,13 @@ def config_str(config: PipelineConfig) -> str:
     return " | ".join(f"{s.variant} b{s.batch} x{s.replicas}" for s in config.stages)
 
 
-#: systems decided by a solver other than the exact default, and the preset whose constraints they use
-HEURISTIC_SYSTEMS = {"ipa-ql": ("ipa", "q-learning")}
-
-
-def system_solver(system: str) -> str:
-    return HEURISTIC_SYSTEMS[system][1] if system in HEURISTIC_SYSTEMS else "dp"
-
-
-def preset_of(system: str) -> str:
-    return HEURISTIC_SYSTEMS[system][0] if system in HEURISTIC_SYSTEMS else system
-
-
 def _problem_factory(spec: RunSpec, pipeline: Any) -> Any:
     from ipa_energy.optimize.presets import build_problem
 
     override = dict(spec.weights)
-    preset = preset_of(spec.system)
 
     def make(rate_rps: float) -> Problem:
-        problem: Problem = build_problem(pipeline, preset, rate_rps)
+        problem: Problem = build_problem(pipeline, spec.system, rate_rps)
         if override:
             problem = dataclasses.replace(
                 problem, weights=dataclasses.replace(problem.weights, **override)
@@ -122,7 +109,7 @@ def step_rows(steps: list[AdaptationStep]) -> list[dict[str, Any]]:
 def run_one(spec: RunSpec) -> RunResult:
     """Simulate ``spec`` end to end: workload -> simulator <- adaptation loop (predictor + solver)."""
     from ipa_energy.backends.simulator.backend import SimParams, SimulatorBackend
-    from ipa_energy.optimize.presets import build_problem
+    from ipa_energy.optimize.presets import build_problem, system_solver
     from ipa_energy.optimize.solvers import get_solver
     from ipa_energy.pipelines import load_pipeline
     from ipa_energy.predict import get_predictor
@@ -147,7 +134,7 @@ def run_one(spec: RunSpec) -> RunResult:
         }
     )
     # the simulator serves with the profile as measured (no planning margin)
-    sim_stages = build_problem(pipeline, preset_of(spec.system), first.arrival_rate, latency_factor=1.0).stages
+    sim_stages = build_problem(pipeline, spec.system, first.arrival_rate, latency_factor=1.0).stages
     backend = SimulatorBackend(
         sim_stages, arrivals, sla_s=pipeline.sla_s, accuracy_method=first.accuracy_method, params=params
     )
@@ -157,7 +144,8 @@ def run_one(spec: RunSpec) -> RunResult:
         get_predictor(spec.predictor),
         # the run is assumed to start warm, on the load at its start (IPA's runs began after a warm-up)
         initial_rate_rps=float(rates[: int(spec.interval_s)].max()),
-        reference_solver=None if solver_name in ("dp", "milp", "ipa-milp", "brute") else get_solver("dp"),
+        # a heuristic's objective gap per interval is measured against the exact optimum
+        reference_solver=None if solver_name == "dp" else get_solver("dp"),
     )
     try:
         steps = run_adaptation(

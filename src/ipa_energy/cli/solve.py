@@ -39,8 +39,8 @@ def _print_human(d: Decision) -> None:
 @click.command()
 @click.argument("problem_file", required=False, type=click.Path(dir_okay=False))
 @click.option(
-    "--solver", default=DEFAULT_SOLVER, show_default=True,
-    help=f"Solver by name: {', '.join(SOLVERS.names())}.",
+    "--solver", default=None,
+    help=f"Solver by name: {', '.join(SOLVERS.names())} (default: {DEFAULT_SOLVER}, or the system's own).",
 )
 @click.option("--pipeline", help="A shipped pipeline name (instead of PROBLEM_FILE).")
 @click.option("--rate", type=float, help="Arrival rate in requests/s (with --pipeline).")
@@ -49,7 +49,7 @@ def _print_human(d: Decision) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def solve(
     problem_file: str | None,
-    solver: str,
+    solver: str | None,
     pipeline: str | None,
     rate: float | None,
     system: str,
@@ -75,6 +75,10 @@ def solve(
 
         with open(save_problem, "w") as f:
             json.dump(problem_to_dict(problem), f, indent=1)
+    if solver is None:
+        from ipa_energy.optimize.presets import system_solver
+
+        solver = system_solver(system) if pipeline is not None else DEFAULT_SOLVER
     decision = get_solver(solver).solve(problem)
     if as_json:
         click.echo(json.dumps(decision.to_json()))

@@ -11,7 +11,10 @@ optimizer with extra constraints):
 ``fa2-high``   variants fixed to the FA2-high set (heavier); replicas, batch free
 ``rim-high``   replicas fixed to the RIM-high counts of the paper runs; variant, batch free
 ``rim-low``    one replica per stage; variant, batch free
+``ipa-ql``     ``ipa``'s problem, decided by the Q-learning solver instead of the exact one
 =============  ===================================================================================
+
+A system names its solver too (:func:`system_solver`): the exact default ``dp`` for all but ``ipa-ql``.
 
 The baselines use the IPA weights (energy weight 0) unless ``weights`` / ``energy_weight`` are given.
 """
@@ -80,10 +83,19 @@ SYSTEM_REGISTRY: Registry[Callable[[Pipeline], SystemSpec]] = Registry(
         "fa2-high": "ipa_energy.optimize.presets:_fa2_high",
         "rim-high": "ipa_energy.optimize.presets:_rim_high",
         "rim-low": "ipa_energy.optimize.presets:_rim_low",
+        "ipa-ql": "ipa_energy.optimize.presets:_ipa",
     },
 )
+#: systems decided by a solver other than the exact default
+_SYSTEM_SOLVERS = {"ipa-ql": "q-learning"}
 #: The system names, in a stable order.
 SYSTEMS: tuple[str, ...] = SYSTEM_REGISTRY.names()
+
+
+def system_solver(system: str) -> str:
+    """The registered solver that decides for ``system`` (``dp`` unless the system says otherwise)."""
+    SYSTEM_REGISTRY.get(system, field="system")  # unknown names list the valid ones
+    return _SYSTEM_SOLVERS.get(system, "dp")
 
 
 def system_spec(pipeline: Pipeline, system: str) -> SystemSpec:

@@ -25,7 +25,16 @@ def solve(pipeline: str, system: str, rate: float, **kw: object) -> Decision:
 
 
 def test_system_names() -> None:
-    assert SYSTEMS == ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low")
+    assert SYSTEMS == ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low", "ipa-ql")
+
+
+def test_system_solver() -> None:
+    from ipa_energy.errors import UnknownNameError
+    from ipa_energy.optimize.presets import system_solver
+
+    assert system_solver("ipa") == "dp" and system_solver("ipa-ql") == "q-learning"
+    with pytest.raises(UnknownNameError, match="valid: fa2-high"):
+        system_solver("ipa-rl")
 
 
 @pytest.mark.parametrize("pipeline", PIPELINES)
@@ -145,7 +154,7 @@ def test_batch_cap_and_latency_factor() -> None:
 
 def test_bad_input() -> None:
     p = load_pipeline("video")
-    with pytest.raises(UnknownNameError, match="valid: fa2-high, fa2-low, ipa, ipa-energy, rim-high, rim-low"):
+    with pytest.raises(UnknownNameError, match="valid: fa2-high, fa2-low, ipa, ipa-energy, ipa-ql, rim-high, rim-low"):
         build_problem(p, "rim-medium", 10)
     for bad in (0, -3, float("nan"), float("inf")):
         with pytest.raises(ConfigError, match="rate_rps"):
