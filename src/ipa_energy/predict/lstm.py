@@ -129,10 +129,23 @@ def lstm_forward(weights: LSTMWeights, features_rps: NDArray[np.float64]) -> NDA
     return out[:, 0].astype(np.float64) * weights.scale_rps
 
 
+def _forward_in_range(weights: LSTMWeights, feats: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Forward pass that stays in the range the weights were trained on.
+
+    A window whose maxima exceed ``scale_rps`` (e.g. a trace multiplied by ``--load-scale 100``) would
+    saturate the LSTM's gates and predict a fraction of the load. Such a window is divided by
+    k = max / scale_rps, predicted, and multiplied back by k: the LSTM then predicts from the shape of the
+    load. Windows inside the training range (k = 1) are unchanged.
+    """
+    k = np.maximum(1.0, feats.max(axis=1) / weights.scale_rps)
+    return lstm_forward(weights, feats / k[:, None]) * k
+
+
 class LSTMPredictor(Predictor):
     """IPA's LSTM: predicts the max load of the next 20 s from the last 120 s; never below 0.
 
     Shorter histories are padded as :func:`lstm_features` documents; an empty history predicts 0.0.
+    Loads above the training range are predicted from their shape (see :func:`_forward_in_range`).
     """
 
     name = "lstm"
@@ -145,7 +158,7 @@ class LSTMPredictor(Predictor):
         feats = lstm_features(as_history(history_rps))
         if feats is None:
             return 0.0
-        return max(0.0, float(lstm_forward(self.weights, feats[None, :])[0]))
+        return max(0.0, float(_forward_in_range(self.weights, feats[None, :])[0]))
 
     def predict_many(self, histories_rps: NDArray[np.float64], *, chunk: int = 16_384) -> NDArray[np.float64]:
         h = np.asarray(histories_rps, dtype=np.float64)
@@ -153,5 +166,5 @@ class LSTMPredictor(Predictor):
             return super().predict_many(h)
         out = np.empty(h.shape[0], dtype=np.float64)
         for i in range(0, h.shape[0], chunk):
-            out[i : i + chunk] = lstm_forward(self.weights, lstm_features_many(h[i : i + chunk]))
+            out[i : i + chunk] = _forward_in_range(self.weights, lstm_features_many(h[i : i + chunk]))
         return np.maximum(out, 0.0)

@@ -128,3 +128,14 @@ def test_bad_weight_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="w_hh"):
         LSTMWeights(w_ih=np.zeros((100, 1)), w_hh=np.zeros((100, 24)), b_ih=np.zeros(100),
                     b_hh=np.zeros(100), w_out=np.zeros((1, 25)), b_out=np.zeros(1), scale_rps=1.0)
+
+
+def test_loads_above_the_training_range_are_predicted_from_their_shape() -> None:
+    lstm = LSTMPredictor()
+    base = np.full(120, 20.0)
+    p1 = lstm.predict(base)
+    p100 = lstm.predict(base * 100)  # e.g. --load-scale 100: far above the trace the LSTM saw
+    assert 0.7 * 20 < p1 < 1.5 * 20
+    assert 0.7 * 2000 < p100 < 1.5 * 2000
+    # inside the training range nothing changes
+    assert lstm.predict(base) == pytest.approx(float(lstm.predict_many(base[None, :])[0]))
