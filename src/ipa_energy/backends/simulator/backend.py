@@ -181,7 +181,11 @@ class SimulatorBackend(Backend):
         self._applied = config
 
     def run_until(self, t_s: float) -> None:
-        """Process every event before ``t_s``; whole seconds up to ``t_s`` get their records."""
+        """Process every event up to and including ``t_s``; whole seconds up to ``t_s`` get their records.
+
+        Events at exactly ``t_s`` (an arrival, a replica becoming ready) happen before a following
+        ``apply``: a switch that lands at the next decision time is seen as landed by that decision.
+        """
         self._check_open()
         if not math.isfinite(t_s) or t_s < self._now:
             raise BackendError(f"run_until({t_s}) is before the simulated time {self._now}")
@@ -192,7 +196,7 @@ class SimulatorBackend(Backend):
         pop = heapq.heappop
         boundary = self._next_boundary
         done_t, done_ids, done_k = self._done_t, self._done_ids, self._done_k
-        while heap and heap[0][0] < t_s:
+        while heap and heap[0][0] <= t_s:
             ev = pop(heap)
             te = ev[0]
             if te >= boundary:
@@ -243,7 +247,7 @@ class SimulatorBackend(Backend):
 
     def summary(self) -> RunSummary:
         now = self._now
-        sent = bisect_left(self._arr_list, now)
+        sent = bisect_right(self._arr_list, now)  # arrivals at exactly now have happened
         first = self._stages[0]
         in_flight = (sent - first.head) + sum(st.in_service for st in self._stages)
         in_flight += sum(len(st.queue) for st in self._stages[1:])

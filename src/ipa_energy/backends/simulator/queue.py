@@ -82,7 +82,7 @@ class StageQueue:
             cap = max(2 * cap, 2 * (n + k))
             ids = np.empty(cap, dtype=np.int64)
             ready = np.empty(cap, dtype=np.float64)
-        else:  # compact in place: fancy-index copies first, so overlapping ranges are safe
+        else:  # compact in place: the live slice is copied first, so overlapping ranges are safe
             ids, ready = self.ids, self.ready_s
         ids[:n] = self.ids[self.head : self.tail].copy()
         ready[:n] = self.ready_s[self.head : self.tail].copy()

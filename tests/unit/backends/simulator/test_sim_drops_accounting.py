@@ -87,12 +87,12 @@ def test_later_stage_drops_requests_that_aged_in_the_earlier_stage() -> None:
     assert sim.seconds()[3].dropped == 1  # at 3.5 when B would dequeue it
 
 
-def test_requests_not_yet_arrived_are_not_sent() -> None:
+def test_sent_counts_arrivals_up_to_now_inclusive() -> None:
     stage = Stage("only", (variant("a", [(1, 0.1, 0.0)]),))
     sim = make_sim([stage], [0.5, 1.0, 1.5, 7.0], config(("a", 1, 1)))
-    sim.run_until(1.0)  # the arrival at exactly 1.0 belongs to the next instant
+    sim.run_until(1.0)  # the arrival at exactly 1.0 has happened and is being served
     s = sim.summary()
-    assert s.sent == 1 and s.completed == 1
+    assert (s.sent, s.completed, s.in_flight) == (2, 1, 1)
     sim.run_until(1.55)
     s = sim.summary()
     assert (s.sent, s.completed, s.in_flight) == (3, 2, 1)

@@ -135,3 +135,16 @@ def test_clock_follows_run_until_and_never_goes_back() -> None:
     assert len(sim.seconds()) == 3 and list(sim.arrivals_per_second()) == [1.0, 0.0, 0.0]
     with pytest.raises(BackendError, match="before the simulated time"):
         sim.run_until(2.0)
+
+
+def test_a_switch_landing_exactly_at_the_next_decision_is_seen_by_it() -> None:
+    # a -> b at 10 with a 10 s switch lands at 20.0; run_until(20.0) includes it, so switching back to
+    # a at 20.0 is a new switch (b serves until 30), not a cancellation of b
+    sim = make_sim([slow_stage()], [], config(("a", 1, 1)), variant_switch_s=10.0)
+    sim.run_until(10.0)
+    sim.apply(config(("b", 1, 1)))
+    sim.run_until(20.0)
+    sim.apply(config(("a", 1, 1)))
+    sim.run_until(35.0)
+    variants = [r.config.stages[0].variant for r in sim.seconds()]
+    assert variants[19:31] == ["a"] + ["b"] * 10 + ["a"]
