@@ -21,6 +21,7 @@ period while windows are open (the sampler also never samples slower than that).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -156,6 +157,7 @@ class RaplMeter(EnergyMeter):
         self._zones = tuple(z.zone for z in self._rapl)
         self._last: dict[str, int] = {}
         self._acc: dict[str, float] = {}
+        self._fds: dict[str, int] = {}
         self.wraps = {z.zone.name: 0 for z in self._rapl}
         for rz in self._rapl:  # first read: fails now (permission) rather than mid-run
             self._last[rz.zone.name] = _int_attr(rz.path, self.root)
@@ -171,12 +173,23 @@ class RaplMeter(EnergyMeter):
     def poll_period_s(self) -> float:
         return min(z.wrap_s for z in self._rapl) / SAFETY_FACTOR
 
+    def _read_counter(self, rz: RaplZone) -> int:
+        """Read energy_uj through a file descriptor kept open (pread at offset 0 re-reads sysfs)."""
+        fd = self._fds.get(rz.zone.name)
+        if fd is None:
+            fd = self._fds[rz.zone.name] = os.open(rz.path, os.O_RDONLY)
+        try:
+            return int(os.pread(fd, 32, 0))
+        except (OSError, ValueError):
+            os.close(self._fds.pop(rz.zone.name))
+            raise
+
     def _read_energy_j(self, t_s: float) -> dict[str, float]:
         out: dict[str, float] = {}
         for rz in self._rapl:
             name = rz.zone.name
             try:
-                cur = int(_read_text(rz.path).strip())
+                cur = self._read_counter(rz)
             except (OSError, ValueError):
                 continue  # a gap for this zone
             prev = self._last.get(name)
@@ -208,4 +221,8 @@ class RaplMeter(EnergyMeter):
             self._guard_stop.set()
             self._guard.join()
             self._guard = None
+        for fd in self._fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds.clear()
         super().close()
