@@ -1,0 +1,139 @@
+"""Per-second accounting of a real run: the same :class:`SecondRecord` the simulator reports.
+
+Events are filed under the whole second of pipeline time they happen in (arrivals by their scheduled
+arrival time, completions/drops/failures by when they happen). A second is closed once the clock has
+passed its end; closing reads the energy meter, so each second's energy is the meter's difference over
+that window, attributed to stages in proportion to the CPU time their workers spent in it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ipa_energy.backends.base import PipelineConfig, RunSummary, SecondRecord
+
+
+@dataclass
+class _Second:
+    arrivals: int = 0
+    completed: int = 0
+    dropped: int = 0
+    failed: int = 0
+    late: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+
+
+class Ledger:
+    """Counts per second and in total; the backend owns one and feeds it events."""
+
+    def __init__(self, sla_s: float, n_stages: int) -> None:
+        self.sla_s = sla_s
+        self.n_stages = n_stages
+        self._open: dict[int, _Second] = {}
+        self.records: list[SecondRecord] = []
+        self.energy_rows: list[dict[str, Any]] = []
+        self.sent = 0
+        self.completed = 0
+        self.dropped = 0
+        self.failed = 0
+        self.late = 0
+        self.retried = 0
+        self.labelled = 0
+        self.correct = 0
+        self.latencies_s: list[float] = []
+        self._stage_cpu_s = [0.0] * n_stages
+
+    def _sec(self, t_s: float) -> _Second:
+        k = max(0, int(math.floor(t_s)))
+        s = self._open.get(k)
+        if s is None:
+            s = self._open[k] = _Second()
+        return s
+
+    # ---- events ------------------------------------------------------------------------------
+    def arrival(self, t_s: float) -> None:
+        self.sent += 1
+        self._sec(t_s).arrivals += 1
+
+    def complete(self, t_s: float, latency_s: float, correct: bool | None) -> None:
+        s = self._sec(t_s)
+        s.completed += 1
+        s.latencies_s.append(latency_s)
+        self.completed += 1
+        self.latencies_s.append(latency_s)
+        if latency_s > self.sla_s:
+            s.late += 1
+            self.late += 1
+        if correct is not None:
+            self.labelled += 1
+            self.correct += int(correct)
+
+    def drop(self, t_s: float) -> None:
+        self._sec(t_s).dropped += 1
+        self.dropped += 1
+
+    def fail(self, t_s: float) -> None:
+        self._sec(t_s).failed += 1
+        self.failed += 1
+
+    def cpu(self, stage: int, cpu_s: float) -> None:
+        self._stage_cpu_s[stage] += cpu_s
+
+    # ---- seconds -----------------------------------------------------------------------------
+    def close_second(
+        self,
+        k: int,
+        *,
+        energy_j: float,
+        window_s: float,
+        energy_source: str,
+        cost_cores: int,
+        pas: float,
+        queue_lengths: tuple[int, ...],
+        config: PipelineConfig,
+        stage_names: tuple[str, ...],
+    ) -> SecondRecord:
+        s = self._open.pop(k, _Second())
+        lat = np.asarray(s.latencies_s)
+        rec = SecondRecord(
+            t_s=k, arrivals=s.arrivals, completed=s.completed, dropped=s.dropped, failed=s.failed,
+            late=s.late,
+            latency_p50_s=float(np.percentile(lat, 50)) if len(lat) else None,
+            latency_p99_s=float(np.percentile(lat, 99)) if len(lat) else None,
+            cost_cores=cost_cores, pas=pas, power_w=energy_j / window_s if window_s > 0 else 0.0,
+            energy_j=energy_j, energy_source=energy_source, queue_lengths=queue_lengths, config=config,
+        )
+        self.records.append(rec)
+        cpu = self._stage_cpu_s
+        total_cpu = sum(cpu)
+        row: dict[str, Any] = {
+            "t_s": k, "window_s": window_s, "energy_j": energy_j, "power_w": rec.power_w,
+            "energy_source": energy_source, "worker_cpu_s": total_cpu,
+        }
+        for i, name in enumerate(stage_names):
+            share = cpu[i] / total_cpu if total_cpu > 0 else 1.0 / len(stage_names)
+            row[f"{name}_cpu_s"] = cpu[i]
+            row[f"{name}_energy_j"] = energy_j * share
+        self.energy_rows.append(row)
+        self._stage_cpu_s = [0.0] * self.n_stages
+        return rec
+
+    def arrivals_per_second(self, n_closed: int) -> NDArray[np.float64]:
+        return np.array([r.arrivals for r in self.records[:n_closed]], dtype=np.float64)
+
+    def accuracy(self) -> float | None:
+        """End-to-end accuracy over completed requests that carry a label (None when none do)."""
+        return self.correct / self.labelled if self.labelled else None
+
+    def summary(self, in_flight: int, duration_s: float) -> RunSummary:
+        return RunSummary(
+            sent=self.sent, completed=self.completed, dropped=self.dropped, failed=self.failed,
+            in_flight=in_flight, late=self.late,
+            energy_j=float(math.fsum(r.energy_j for r in self.records)), duration_s=duration_s,
+            latencies_s=np.asarray(self.latencies_s, dtype=np.float64),
+        )

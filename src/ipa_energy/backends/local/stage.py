@@ -1,0 +1,172 @@
+"""One stage of the local executor: its central queue, its replica worker processes, its batching.
+
+Replicas are worker processes (:mod:`.worker`) with ``torch.set_num_threads(cores)``. Reconfiguration
+is graceful: new replicas start and load their model while the old ones keep serving; an old or surplus
+replica is retired only when enough replicas of the target are ready, and a retired replica finishes the
+batch it holds before it is told to exit. Nothing queued or in flight is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing as mp
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from ipa_energy.backends.local.worker import worker_main
+from ipa_energy.models.spec import ModelSpec
+
+STARTING, READY, DRAINING = "starting", "ready", "draining"
+
+
+@dataclass(frozen=True)
+class LocalVariant:
+    """What the executor needs to run a variant: how to build it, its cores and its accuracy."""
+
+    name: str
+    spec: ModelSpec
+    cores: int
+    accuracy: float
+
+
+@dataclass(slots=True)
+class Request:
+    rid: int
+    #: scheduled arrival time (pipeline s); latency and the drop limit count from here
+    arrival_s: float
+    payload: Any
+    label: int | None
+    stage: int = 0
+    #: when it entered its current stage's queue (the batch-fill wait counts from here)
+    ready_s: float = 0.0
+    attempts: int = 0
+
+
+class WorkerHandle:
+    _ids = itertools.count()
+
+    def __init__(self, stage: int, variant: LocalVariant, ctx: BaseContext, now_s: float) -> None:
+        self.wid = next(self._ids)
+        self.stage = stage
+        self.variant = variant
+        parent, child = ctx.Pipe(duplex=True)
+        self.conn: Connection = parent
+        self.proc: BaseProcess = ctx.Process(  # type: ignore[attr-defined]
+            target=worker_main, args=(child, variant.spec, variant.cores), daemon=True,
+            name=f"ipa-worker-{stage}-{variant.name}-{self.wid}",
+        )
+        self.proc.start()
+        child.close()
+        self.state = STARTING
+        self.started_s = now_s
+        self.ready_s: float | None = None
+        self.weights = ""
+        self.batch: list[Request] | None = None
+        self.batch_id = -1
+        self.sent_s = 0.0
+        self.cpu_s = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid
+
+    @property
+    def idle(self) -> bool:
+        return self.batch is None
+
+    def send_batch(self, batch_id: int, batch: list[Request], inputs: Any, now_s: float) -> None:
+        self.batch, self.batch_id, self.sent_s = batch, batch_id, now_s
+        self.conn.send((batch_id, inputs))
+
+    def stop(self) -> None:
+        """Ask the worker to exit (after its current batch, which the parent still collects)."""
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+
+    def join(self, timeout_s: float) -> None:
+        self.proc.join(timeout_s)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(1.0)
+        self.conn.close()
+
+
+class StageRuntime:
+    def __init__(self, index: int, name: str, variants: dict[str, LocalVariant], ctx: BaseContext) -> None:
+        self.index = index
+        self.name = name
+        self.variants = variants
+        self.ctx = ctx
+        self.queue: deque[Request] = deque()
+        self.workers: list[WorkerHandle] = []
+        self.target_variant: str | None = None
+        self.target_replicas = 0
+        self.batch = 1
+        self.retired: list[WorkerHandle] = []
+
+    def configure(self, variant: str, batch: int, replicas: int) -> None:
+        if variant not in self.variants:
+            from ipa_energy.errors import ConfigError
+
+            raise ConfigError(
+                f"stage {self.name!r} has no local variant {variant!r}; valid: {', '.join(self.variants)}",
+                field="config.variant",
+            )
+        self.target_variant, self.batch, self.target_replicas = variant, batch, replicas
+
+    def reconcile(self, now_s: float) -> list[WorkerHandle]:
+        """Start and retire replicas towards the target; returns the workers retired now."""
+        if self.target_variant is None:
+            return []
+        target = [w for w in self.workers if w.variant.name == self.target_variant and w.state != DRAINING]
+        for _ in range(self.target_replicas - len(target)):
+            w = WorkerHandle(self.index, self.variants[self.target_variant], self.ctx, now_s)
+            self.workers.append(w)
+            target.append(w)
+        surplus = len(target) - self.target_replicas
+        # retire surplus replicas of the target: starting ones first, then idle, then busy
+        for w in sorted(target, key=lambda w: (w.state != STARTING, not w.idle))[: max(0, surplus)]:
+            w.state = DRAINING
+        ready_target = sum(
+            1 for w in self.workers if w.variant.name == self.target_variant and w.state == READY
+        )
+        if ready_target >= self.target_replicas:  # the new variant has landed: retire the old one
+            for w in self.workers:
+                if w.variant.name != self.target_variant and w.state != DRAINING:
+                    w.state = DRAINING
+        out = []
+        for w in [w for w in self.workers if w.state == DRAINING and w.idle]:
+            w.stop()
+            self.workers.remove(w)
+            self.retired.append(w)
+            out.append(w)
+        return out
+
+    def idle_ready(self) -> list[WorkerHandle]:
+        return [w for w in self.workers if w.state == READY and w.idle]
+
+    def serving_variant(self) -> str | None:
+        ready = {w.variant.name for w in self.workers if w.state == READY}
+        if self.target_variant in ready or not ready:
+            return self.target_variant
+        return sorted(ready)[0]
+
+    def cost_cores(self) -> int:
+        return sum(w.variant.cores for w in self.workers)
+
+    def in_flight(self) -> int:
+        return len(self.queue) + sum(len(w.batch) for w in self.workers if w.batch is not None)
+
+
+def default_context() -> BaseContext:
+    """``spawn``: workers import torch fresh, never a forked copy of a threaded parent."""
+    return mp.get_context("spawn")

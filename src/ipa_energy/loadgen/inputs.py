@@ -1,0 +1,46 @@
+"""Request inputs: real held-out data where the pipeline has a dataset, random images otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ipa_energy.errors import ConfigError
+
+
+class DigitsInputs:
+    """Held-out digits canvases (never seen in training) with their labels, drawn in a seeded order."""
+
+    def __init__(self, seed: int = 0) -> None:
+        from ipa_energy.models.digits_data import held_out_canvases
+
+        c = held_out_canvases()
+        self.canvases: NDArray[np.float32] = c.canvases
+        self.labels: NDArray[np.int64] = c.labels
+        self._order = np.random.default_rng(seed).integers(0, len(self.labels), size=1 << 16)
+
+    def get(self, i: int) -> tuple[Any, int | None]:
+        j = int(self._order[i % len(self._order)])
+        return self.canvases[j], int(self.labels[j])
+
+
+class RandomImageInputs:
+    """Random RGB images in [0, 1] (for models with no dataset here); unlabelled, so accuracy is None."""
+
+    def __init__(self, size_px: int = 224, seed: int = 0, pool: int = 16) -> None:
+        rng = np.random.default_rng(seed)
+        self.images = rng.random((pool, 3, size_px, size_px), dtype=np.float32)
+
+    def get(self, i: int) -> tuple[Any, int | None]:
+        return self.images[i % len(self.images)], None
+
+
+def inputs_for(family: str, seed: int = 0, image_px: int | None = None) -> DigitsInputs | RandomImageInputs:
+    """The input source for a model family's first stage."""
+    if family == "digits":
+        return DigitsInputs(seed)
+    if family == "torchvision":
+        return RandomImageInputs(image_px or 224, seed)
+    raise ConfigError(f"no input source for model family {family!r}", field="family")
