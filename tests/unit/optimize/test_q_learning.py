@@ -106,10 +106,23 @@ def test_same_seed_same_answer_and_report() -> None:
     assert ra.policy_objective is None or ra.policy_objective <= da.objective + 1e-12
 
 
-def test_q_table_persists_and_warm_start_beats_cold_and_previous_answer_alone() -> None:
-    """Trained at one rate, 10 episodes at a rate 15 % higher: the kept Q-table does the work."""
+def _policy_within_2pct(solver: QLearningSolver, opt: Decision) -> bool:
+    rep = solver.last_report
+    assert rep is not None and opt.objective is not None
+    return rep.policy_objective is not None and abs(rep.policy_objective - opt.objective) <= 0.02 * abs(
+        opt.objective
+    )
+
+
+def test_q_table_persists_and_warm_start_needs_fewer_episodes() -> None:
+    """Trained at one rate, then 10 episodes at a rate 15 % higher.
+
+    The warm solver (kept Q-table, previous answer as start) answers as well with 10 episodes as a cold
+    one cannot; the kept table is what makes the greedy policy itself good that fast (the previous answer
+    alone, with an empty table, gives the same start but not the policy).
+    """
     dp = get_solver("dp")
-    cold_hits = prev_hits = warm_hits = n = 0
+    cold_hits = warm_hits = warm_policy = prev_policy = n = 0
     for seed in range(30):
         p1 = random_problem(seed)
         p2 = dataclasses.replace(p1, arrival_rate=p1.arrival_rate * 1.15)
@@ -122,17 +135,20 @@ def test_q_table_persists_and_warm_start_beats_cold_and_previous_answer_alone() 
         size = warm.q_table_states
         assert size > 0
         warm_hits += within_2pct(warm.solve(p2), opt)
+        warm_policy += _policy_within_2pct(warm, opt)
         assert warm.last_report is not None and warm.last_report.warm
         assert warm.last_report.episodes == 10
         assert warm.q_table_states >= size  # nothing learned at the first rate was dropped
-        # the previous answer as start state but an empty Q-table (isolates the table's effect)
-        prev = QLearningSolver(seed=seed, episodes=10, warm_episodes=10)
+        prev = QLearningSolver(seed=seed)
         prev.solve(p1)
-        prev._q.clear()
-        prev_hits += within_2pct(prev.solve(p2), opt)
+        prev._q.clear()  # the previous answer as start state, but nothing learned
+        prev.episodes = 10  # with an empty table the next call is a cold one
+        prev.solve(p2)
+        prev_policy += _policy_within_2pct(prev, opt)
         cold_hits += within_2pct(QLearningSolver(seed=seed, episodes=10).solve(p2), opt)
     assert n >= 20
-    assert warm_hits > prev_hits and warm_hits > cold_hits, (warm_hits, prev_hits, cold_hits, n)
+    assert warm_hits >= 0.8 * n and cold_hits < 0.6 * n, (warm_hits, cold_hits, n)
+    assert warm_policy > prev_policy + 0.2 * n, (warm_policy, prev_policy, n)
 
 
 def test_table_is_reset_when_the_pipeline_changes() -> None:
