@@ -50,7 +50,8 @@ def plot_logs(
             b = binned(s, 60.0)
             edges = np.r_[b.start_s, b.start_s[-1] + 60.0] / 60.0 if len(b.start_s) else np.array([])
             if len(edges):
-                ax.stairs(b.mean_power_w, edges, color=c, linewidth=1.2, label=f"{name}: per-minute (mean {mean_txt})")
+                ax.stairs(b.mean_power_w, edges, baseline=None, color=c, linewidth=1.2,
+                          label=f"{name}: per-minute (mean {mean_txt})")
         if smooth_label != "raw":
             ax.plot(t_min, smooth_fn(p), color=c, linewidth=2.0, label=f"{name}: {smooth_label}")
         elif per != "minute":
