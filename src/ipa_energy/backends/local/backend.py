@@ -35,7 +35,6 @@ from ipa_energy.backends.local.stage import (
 )
 from ipa_energy.errors import BackendError, ConfigError
 
-
 #: replicas that may die before loading their model (killed, crashed) before the run is aborted
 MAX_START_FAILURES = 3
 
