@@ -6,11 +6,13 @@
 
 The thread sleeps until absolute deadlines (start + k * interval), so the rate does not drift with the
 time a read takes. ``step()`` takes one sample synchronously (tests drive it with a fake clock).
-The effective interval never exceeds the meter's ``poll_period_s`` (so RAPL wraps are never missed).
+The meter is read at least once per its ``poll_period_s`` (so RAPL wraps are never missed and sampled NVML
+power is integrated finely); samples still come every ``interval_s``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import select
@@ -94,9 +96,12 @@ class Sampler:
     ) -> None:
         if not interval_s > 0:
             raise ConfigError(f"must be > 0 (got {interval_s})", field="interval_s")
+        self.interval_s = float(interval_s)
         limit = meter.poll_period_s
-        self.requested_interval_s = float(interval_s)
-        self.interval_s = min(float(interval_s), limit) if limit else float(interval_s)
+        #: reads per sample: more than one when the meter must be read more often than we sample (a RAPL
+        #: counter that could wrap within the interval, NVML power to integrate); the extra reads only
+        #: keep the meter's running totals exact, samples still come every ``interval_s``
+        self.reads_per_sample = max(1, math.ceil(self.interval_s / limit)) if limit else 1
         self.meter = meter
         self._on_sample = on_sample
         self._kept: deque[Sample] = deque(maxlen=keep)
@@ -139,11 +144,14 @@ class Sampler:
         # half the CPU of threading.Event.wait(timeout) per wake-up (see benchmarks/meter_overhead.py)
         wake = self._wake_r
         try:
-            while not select.select([wake], [], [], max(0.0, t0 + k * self.interval_s - time.monotonic()))[0]:
-                self.step()
+            tick = self.interval_s / self.reads_per_sample
+            while not select.select([wake], [], [], max(0.0, t0 + k * tick - time.monotonic()))[0]:
+                if k % self.reads_per_sample == 0:
+                    self.step()
+                else:
+                    self.meter.read()
                 k += 1
-                now = time.monotonic()
-                behind = int((now - t0) / self.interval_s)
+                behind = int((time.monotonic() - t0) / tick)
                 if behind >= k:  # we fell behind (suspended, overloaded): skip the missed deadlines
                     k = behind + 1
         except BaseException as e:  # surfaced by stop()

@@ -38,3 +38,34 @@ def test_thread_samples_at_rate_and_iterates():
 def test_interval_must_be_positive(clock):
     with pytest.raises(ConfigError, match="interval_s"):
         Sampler(ReplayMeter.constant({"package-0": 1.0}, clock=clock), interval_s=0)
+
+
+def test_meter_with_a_short_poll_period_is_read_between_samples():
+    class Polled(ReplayMeter):
+        reads = 0
+
+        @property
+        def poll_period_s(self):
+            return 0.01
+
+        def _read_energy_j(self, t_s):
+            Polled.reads += 1
+            return super()._read_energy_j(t_s)
+
+    m = Polled([1.0], {"package-0": [5.0]}, loop=True)
+    with Sampler(m, interval_s=0.05) as s:
+        assert s.reads_per_sample == 5
+        time.sleep(0.3)
+    assert Polled.reads > 2 * len(s.samples())  # extra reads between samples
+    assert all(x.interval_s > 0.03 for x in s.samples()[:-1])  # samples still every ~0.05 s
+
+
+def test_replay_from_a_saved_log(clock):
+    from pathlib import Path
+
+    m = ReplayMeter.from_log(Path(__file__).parent / "data" / "perf_csv.txt", clock=clock)
+    assert m.recorded_source == "perf-csv"
+    m.begin_window("w")
+    clock.advance(1.0000)
+    out = m.end_window("w")
+    assert out.zones_j["pkg"] == pytest.approx(74.55 * 1.0 / 1.000107406)
