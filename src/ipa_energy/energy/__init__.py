@@ -59,7 +59,7 @@ def get_meter(name: str = "auto", **options: Any) -> EnergyMeter:
     try:
         meter: EnergyMeter = factory(**options)
     except TypeError as e:
-        if "argument" in str(e):
+        if "unexpected keyword argument" in str(e) or "positional argument" in str(e):
             raise ConfigError(f"bad option for meter {name!r}: {e}", field="meter") from None
         raise
     return meter

@@ -75,7 +75,7 @@ class CompositeMeter(EnergyMeter):
     def _read_energy_j(self, t_s: float) -> dict[str, float]:
         out: dict[str, float] = {}
         for m in self.meters:
-            out.update(m._read_energy_j(t_s))
+            out.update(m.read_energy_j(t_s))
         return out
 
     def close(self) -> None:

@@ -194,6 +194,11 @@ class EnergyMeter(ABC):
             energy = self._read_energy_j(t_s)
         return CounterReading(t_s=t_s, energy_j=_frozen_map(energy))
 
+    def read_energy_j(self, t_s: float) -> dict[str, float]:
+        """``_read_energy_j`` under this meter's lock (for composites reading their parts)."""
+        with self._lock:
+            return self._read_energy_j(t_s)
+
     def counted_zone_names(self) -> tuple[str, ...]:
         return tuple(z.name for z in self.zones() if z.counted)
 
