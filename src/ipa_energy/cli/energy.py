@@ -133,7 +133,10 @@ def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w
     cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     selection = getattr(meter, "selection", None)
     out = m.to_json()
-    out.update({"command": list(command), "exit_code": rc, "command_cpu_s": cpu_s,
+    warning = None
+    if m.quality == "measured" and m.duration_s >= 0.5 and m.energy_j <= 0:
+        warning = f"{m.source} counters did not advance: 0 J is not a measurement (is RAPL passed through?)"
+    out.update({"command": list(command), "exit_code": rc, "command_cpu_s": cpu_s, "warning": warning,
                 "samples": len(sampler.samples()), "log": log_path,
                 "selection": selection.to_json() if selection else None})
     if as_json:
@@ -147,6 +150,8 @@ def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w
             click.echo(f"  {z:<20} {ej:12.3f} J{flag}", err=True)
         if selection:
             click.echo(f"  auto: {selection.summary()}", err=True)
+        if warning:
+            click.echo(f"  warning: {warning}", err=True)
     if rc:
         raise SystemExit(rc)
 

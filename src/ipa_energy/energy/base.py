@@ -301,6 +301,14 @@ def domain_of(zone_name: str) -> str:
     raise ConfigError(f"cannot tell the domain of zone {zone_name!r}", field="zone")
 
 
+def with_platform_counting(zones: tuple[Zone, ...]) -> tuple[Zone, ...]:
+    """psys is the whole platform: counted only when no package zone exists (then the packages' DRAM,
+    core and uncore lie inside it and are not counted); otherwise the usual rule applies."""
+    if any(z.domain == "pkg" for z in zones) or not any(z.domain == "psys" for z in zones):
+        return zones
+    return tuple(Zone(z.name, z.domain, z.domain in ("psys", "gpu")) for z in zones)
+
+
 def zone_from_name(zone_name: str) -> Zone:
     """A zone whose domain and counting follow from its name."""
     d = domain_of(zone_name)

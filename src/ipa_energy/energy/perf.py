@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ipa_energy.energy.base import MEASURED, Clock, EnergyMeter, Zone, zone_from_name
+from ipa_energy.energy.base import MEASURED, Clock, EnergyMeter, Zone, with_platform_counting, zone_from_name
 from ipa_energy.energy.formats import parse_perf_sep_line
 from ipa_energy.errors import ConfigError, MeterUnavailable
 
@@ -92,7 +92,7 @@ class PerfMeter(EnergyMeter):
         _check_paranoid(proc_root)
         self.events = chosen
         self.interval_ms = interval_ms
-        self._zones = tuple(zone_from_name(EVENT_ZONES[e]) for e in chosen)
+        self._zones = with_platform_counting(tuple(zone_from_name(EVENT_ZONES[e]) for e in chosen))
         self._acc: dict[str, float] = {}
         self._gap_now: set[str] = set()
         self.gaps: dict[str, int] = {z.name: 0 for z in self._zones}

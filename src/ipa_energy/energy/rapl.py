@@ -27,7 +27,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ipa_energy.energy.base import MEASURED, Clock, EnergyMeter, Zone, zone_from_name
+from ipa_energy.energy.base import MEASURED, Clock, EnergyMeter, Zone, with_platform_counting, zone_from_name
 from ipa_energy.errors import ConfigError, MeterUnavailable
 
 DEFAULT_ROOT = "/sys/class/powercap"
@@ -154,7 +154,7 @@ class RaplMeter(EnergyMeter):
         super().__init__(clock=clock)
         self.root = Path(root)
         self._rapl, self.notes = discover(self.root)
-        self._zones = tuple(z.zone for z in self._rapl)
+        self._zones = with_platform_counting(tuple(z.zone for z in self._rapl))
         self._last: dict[str, int] = {}
         self._acc: dict[str, float] = {}
         self._fds: dict[str, int] = {}

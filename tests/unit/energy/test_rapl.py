@@ -121,3 +121,9 @@ def test_guard_thread_starts_with_a_window_and_stops_on_close(tmp_path):
     m.end_window("w")
     m.close()
     assert m._guard is None
+
+
+def test_psys_only_platform_counts_psys(tmp_path, clock):
+    add_zone(tmp_path, "intel-rapl:0", "psys")
+    m = get_meter("rapl", root=tmp_path, clock=clock, guard=False)
+    assert m.counted_zone_names() == ("psys",)
