@@ -9,12 +9,12 @@ per-request latencies are computed with numpy once per second. See ``docs/simula
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from typing import Any, Literal
 
 import numpy as np
@@ -120,6 +120,7 @@ class SimulatorBackend(Backend):
         self._heap: list[tuple[Any, ...]] = []
         self._seq = itertools.count()
         self._ledger = SecondLedger()
+        self._dyn = self._ledger.dynamic_j  # the same list, grown in place
         self._records: list[SecondRecord] = []
         self._next_boundary = 1
         self._now = 0.0
@@ -193,11 +194,10 @@ class SimulatorBackend(Backend):
             raise BackendError("no configuration to serve: pass initial= or call apply() before run_until()")
         self._started = True
         heap = self._heap
-        pop = heapq.heappop
         boundary = self._next_boundary
         done_t, done_ids, done_k = self._done_t, self._done_ids, self._done_k
         while heap and heap[0][0] <= t_s:
-            ev = pop(heap)
+            ev = heappop(heap)
             te = ev[0]
             if te >= boundary:
                 self._close_seconds(te)
@@ -356,7 +356,7 @@ class SimulatorBackend(Backend):
             en *= f
         end = now + lat
         if en:
-            dyn = self._ledger.dynamic_j
+            dyn = self._dyn
             i0 = int(now)
             if end <= i0 + 1 and i0 < len(dyn):
                 dyn[i0] += en
@@ -367,7 +367,7 @@ class SimulatorBackend(Backend):
         rep.batch_end_s = end
         rep.batch_energy_j = en
         st.in_service += k
-        heapq.heappush(self._heap, (end, next(self._seq), _DONE, st, rep, ids, k, lb))
+        heappush(self._heap, (end, next(self._seq), _DONE, st, rep, ids, k, lb))
 
     def _noise_factor(self) -> float:
         i = self._noise_i
@@ -382,7 +382,7 @@ class SimulatorBackend(Backend):
     def _schedule_wake(self, st: _StageState, t: float) -> None:
         st.wake_gen += 1
         st.wake_at = t
-        heapq.heappush(self._heap, (t, next(self._seq), _WAKE, st, st.wake_gen, None, 0, 0.0))
+        heappush(self._heap, (t, next(self._seq), _WAKE, st, st.wake_gen, None, 0, 0.0))
 
     def _drop(self, t: float, count: int) -> None:
         if count:
@@ -398,7 +398,7 @@ class SimulatorBackend(Backend):
             rep.ready = True
             st.free.append(rep)
         else:
-            heapq.heappush(self._heap, (ready_at_s, next(self._seq), _READY, st, rep, None, 0, 0.0))
+            heappush(self._heap, (ready_at_s, next(self._seq), _READY, st, rep, None, 0, 0.0))
 
     def _retire(self, st: _StageState, rep: Replica, t: float) -> None:
         """Stop giving ``rep`` work; it goes now if idle, after its batch (draining) if busy."""
