@@ -12,8 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from bisect import bisect_left, bisect_right
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any, Literal
 
@@ -21,54 +20,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ipa_energy.backends.base import Backend, PipelineConfig, RunSummary, SecondRecord, StageConfig
-from ipa_energy.backends.simulator.batch_table import BatchTable, validate_profile
+from ipa_energy.backends.simulator.checks import check_arrivals, check_config, check_stages
 from ipa_energy.backends.simulator.clock import SimClock
 from ipa_energy.backends.simulator.fleet import Replica, plan_change
 from ipa_energy.backends.simulator.ledger import SecondLedger, spread
 from ipa_energy.backends.simulator.params import SimParams
-from ipa_energy.backends.simulator.queue import StageQueue
+from ipa_energy.backends.simulator.stage_state import StageState
 from ipa_energy.errors import BackendError, ConfigError, UnknownNameError
 from ipa_energy.optimize.problem import Stage
 
 _DONE, _READY, _WAKE = 0, 1, 2
 _NOISE_BLOCK = 8192
-
-
-class _StageState:
-    """Mutable state of one stage (owned by one SimulatorBackend)."""
-
-    __slots__ = (
-        "accuracies", "batch", "cores", "dispatch", "free", "head", "index", "in_service", "name", "next",
-        "queue",
-        "replicas", "tables", "tail", "target_variant", "variant_index", "variant_names", "version",
-        "wake_at", "wake_gen",
-    )
-
-    def __init__(self, index: int, stage: Stage) -> None:
-        self.index = index
-        self.name = stage.name
-        self.variant_names = tuple(v.name for v in stage.variants)
-        self.variant_index = {name: j for j, name in enumerate(self.variant_names)}
-        self.accuracies = tuple(float(v.accuracy) for v in stage.variants)
-        self.cores = tuple(int(v.cores) for v in stage.variants)
-        self.tables = tuple(
-            BatchTable(validate_profile(v.profile, f"stages[{index}].variants[{j}].profile"))
-            for j, v in enumerate(stage.variants)
-        )
-        self.replicas: list[Replica] = []  # existing: starting, ready, draining
-        self.free: deque[Replica] = deque()  # ready, idle, not draining
-        self.batch = 1
-        self.target_variant = 0
-        self.in_service = 0  # requests inside batches being served
-        self.queue = StageQueue()  # used by stages after the first
-        self.head = 0  # first stage: arrivals [0, head) have left its queue (served or dropped)
-        self.tail = 0  # first stage: arrivals [0, tail) had arrived at the last dispatch
-        self.next: _StageState | None = None
-        self.wake_at = -1.0
-        self.wake_gen = 0
-        self.version = 0  # bumped whenever the serving configuration may have changed
-        #: serve the queue at time t with the free replicas (set by the backend)
-        self.dispatch: Callable[[_StageState, float], None]
 
 
 class SimulatorBackend(Backend):
@@ -96,18 +58,18 @@ class SimulatorBackend(Backend):
             raise ConfigError(f"must be a SimParams (got {type(params).__name__})", field="params")
         if not stages:
             raise ConfigError("needs at least one stage", field="stages")
-        _check_stages(stages)
+        check_stages(stages)
         if not (isinstance(sla_s, int | float) and math.isfinite(sla_s) and sla_s > 0):
             raise ConfigError(f"must be > 0 (got {sla_s!r})", field="sla_s")
         if accuracy_method not in ("sum", "product"):
             raise UnknownNameError("accuracy method", str(accuracy_method), ("sum", "product"),
                                    field="accuracy_method")
-        arr = _check_arrivals(arrival_times_s)
+        arr = check_arrivals(arrival_times_s)
         self.params = params
         self.sla_s = float(sla_s)
         self.accuracy_method = accuracy_method
         self.clock = SimClock()
-        self._stages = [_StageState(i, s) for i, s in enumerate(stages)]
+        self._stages = [StageState(i, s) for i, s in enumerate(stages)]
         for a, b in itertools.pairwise(self._stages):
             a.next = b
         for st in self._stages:
@@ -270,7 +232,7 @@ class SimulatorBackend(Backend):
         self._closed = True
 
     # ------------------------------------------------------------------ events
-    def _on_ready(self, te: float, st: _StageState, rep: Replica) -> None:
+    def _on_ready(self, te: float, st: StageState, rep: Replica) -> None:
         if rep.gone:
             return
         rep.ready = True
@@ -281,7 +243,7 @@ class SimulatorBackend(Backend):
         st.version += 1
         st.dispatch(st, te)
 
-    def _dispatch_first_stage(self, st: _StageState, now: float) -> None:
+    def _dispatch_first_stage(self, st: StageState, now: float) -> None:
         """Serve the first stage's queue (a window of the arrival times) with its free replicas."""
         free = st.free
         if not free:
@@ -318,7 +280,7 @@ class SimulatorBackend(Backend):
             head += k
         st.head = head
 
-    def _dispatch_later_stage(self, st: _StageState, now: float) -> None:
+    def _dispatch_later_stage(self, st: StageState, now: float) -> None:
         free = st.free
         q = st.queue
         if not free or q.tail == q.head:
@@ -344,7 +306,7 @@ class SimulatorBackend(Backend):
             self._start(st, free.popleft(), now, q.take(k), k, lb)
 
     def _start(
-        self, st: _StageState, rep: Replica, now: float, ids: NDArray[np.int64], k: int, lb: float
+        self, st: StageState, rep: Replica, now: float, ids: NDArray[np.int64], k: int, lb: float
     ) -> None:
         """``rep`` serves the batch ``ids`` (``k`` requests) from ``now``; its energy is booked now."""
         tab = rep.table
@@ -379,7 +341,7 @@ class SimulatorBackend(Backend):
         self._noise_i = i + 1
         return self._noise[i]
 
-    def _schedule_wake(self, st: _StageState, t: float) -> None:
+    def _schedule_wake(self, st: StageState, t: float) -> None:
         st.wake_gen += 1
         st.wake_at = t
         heappush(self._heap, (t, next(self._seq), _WAKE, st, st.wake_gen, None, 0, 0.0))
@@ -390,7 +352,7 @@ class SimulatorBackend(Backend):
             self._ledger.add_dropped(t, count)
 
     # ------------------------------------------------------------------ replicas
-    def _create(self, st: _StageState, variant: int, ready_at_s: float, *, ready: bool) -> None:
+    def _create(self, st: StageState, variant: int, ready_at_s: float, *, ready: bool) -> None:
         rep = Replica(next(self._rid), variant, st.cores[variant], st.tables[variant], ready_at_s)
         st.replicas.append(rep)
         self._ledger.change_cores(self._now, rep.cores)
@@ -400,7 +362,7 @@ class SimulatorBackend(Backend):
         else:
             heappush(self._heap, (ready_at_s, next(self._seq), _READY, st, rep, None, 0, 0.0))
 
-    def _retire(self, st: _StageState, rep: Replica, t: float) -> None:
+    def _retire(self, st: StageState, rep: Replica, t: float) -> None:
         """Stop giving ``rep`` work; it goes now if idle, after its batch (draining) if busy."""
         if rep.busy:
             rep.draining = True
@@ -408,7 +370,7 @@ class SimulatorBackend(Backend):
         else:
             self._remove(st, rep, t)
 
-    def _remove(self, st: _StageState, rep: Replica, t: float) -> None:
+    def _remove(self, st: StageState, rep: Replica, t: float) -> None:
         rep.gone = True
         st.replicas.remove(rep)
         if rep in st.free:
@@ -529,54 +491,7 @@ class SimulatorBackend(Backend):
             raise BackendError("the simulator backend is closed")
 
     def _check_config(self, config: PipelineConfig) -> None:
-        if not isinstance(config, PipelineConfig):
-            raise ConfigError(f"must be a PipelineConfig (got {type(config).__name__})", field="config")
-        if len(config.stages) != len(self._stages):
-            raise ConfigError(
-                f"has {len(config.stages)} stages, the pipeline has {len(self._stages)}", field="config.stages"
-            )
-        for i, (st, sc) in enumerate(zip(self._stages, config.stages, strict=True)):
-            where = f"config.stages[{i}]"
-            if sc.variant not in st.variant_index:
-                raise UnknownNameError(f"variant of stage {st.name!r}", sc.variant, st.variant_names,
-                                       field=f"{where}.variant")
-            for name in ("batch", "replicas"):
-                val = getattr(sc, name)
-                if isinstance(val, bool) or not isinstance(val, int) or val < 1:
-                    raise ConfigError(f"must be an integer >= 1 (got {val!r})", field=f"{where}.{name}")
-
-
-def _check_stages(stages: Sequence[Stage]) -> None:
-    for i, s in enumerate(stages):
-        if not s.variants:
-            raise ConfigError("has no variants", field=f"stages[{i}].variants")
-        names = [v.name for v in s.variants]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"variant names repeat: {names}", field=f"stages[{i}].variants")
-        for j, v in enumerate(s.variants):
-            if isinstance(v.cores, bool) or not isinstance(v.cores, int) or v.cores < 1:
-                raise ConfigError(f"must be an integer >= 1 (got {v.cores!r})",
-                                  field=f"stages[{i}].variants[{j}].cores")
-            if not math.isfinite(v.accuracy):
-                raise ConfigError(f"must be finite (got {v.accuracy!r})",
-                                  field=f"stages[{i}].variants[{j}].accuracy")
-
-
-def _check_arrivals(arrival_times_s: NDArray[np.float64]) -> NDArray[np.float64]:
-    arr = np.ascontiguousarray(arrival_times_s, dtype=np.float64)
-    if arr.ndim != 1:
-        raise ConfigError(f"must be one-dimensional (got shape {arr.shape})", field="arrival_times_s")
-    bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
-    if bad.size:
-        i = int(bad[0])
-        raise ConfigError(f"index {i}: must be a finite time >= 0 (got {arr[i]!r})", field="arrival_times_s")
-    down = np.flatnonzero(np.diff(arr) < 0)
-    if down.size:
-        i = int(down[0]) + 1
-        raise ConfigError(
-            f"index {i}: not sorted ({arr[i]!r} after {arr[i - 1]!r})", field="arrival_times_s"
-        )
-    return arr
+        check_config(config, [(st.name, st.variant_names) for st in self._stages])
 
 
 __all__ = ["SimParams", "SimulatorBackend"]
