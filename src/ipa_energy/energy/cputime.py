@@ -11,6 +11,7 @@ Both read a configurable proc root, so tests point them at a fake tree.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,12 +39,32 @@ class MachineCpuTime:
     def __init__(self, proc_root: str | Path = "/proc", *, ticks_per_s: int | None = None) -> None:
         self.path = Path(proc_root) / "stat"
         self.ticks_per_s = ticks_per_s or clock_ticks_per_s()
+        self._fd: int | None = None
         self.busy_core_s()  # fail now, not in the middle of a run
+
+    def _first_line(self) -> str:
+        # pread at offset 0 on a descriptor kept open re-generates the proc file; reading only the first
+        # 256 bytes costs a quarter of open + readline (see benchmarks/meter_overhead.py)
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        try:
+            return os.pread(self._fd, 256, 0).decode(errors="replace").split("\n", 1)[0]
+        except OSError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
 
     def busy_core_s(self) -> float:
         try:
-            with open(self.path) as f:
-                line = f.readline()
+            line = self._first_line()
         except OSError as e:
             raise MeterUnavailable(f"model: cannot read {self.path}: {e.strerror}") from e
         parts = line.split()

@@ -63,6 +63,12 @@ class ModelMeter(EnergyMeter):
     def zones(self) -> tuple[Zone, ...]:
         return self._zones
 
+    def close(self) -> None:
+        closer = getattr(self._cpu, "close", None)
+        if callable(closer):
+            closer()
+        super().close()
+
     def _read_energy_j(self, t_s: float) -> dict[str, float]:
         elapsed = t_s - self._t0
         busy = max(0.0, self._cpu.busy_core_s() - self._busy0)
