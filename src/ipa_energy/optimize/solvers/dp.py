@@ -5,11 +5,17 @@ becomes one option with its minimal replica count. Per stage, options dominated 
 dropped; stages are then combined one at a time, keeping only non-dominated partial solutions:
 
 * sum PAS, no budgets: criteria (latency ticks, -value) -> a 2-D skyline by sort-and-scan;
-* product PAS: (ticks, -accuracy product, penalty), since the objective grows with the product;
+* product PAS: (ticks, P - w_a*A*hi, P - w_a*A*lo) with A the accuracy product so far, P the penalty so
+  far and [lo, hi] the range of the product still to come: the final value w_a*A*X - P - Q is linear in
+  X, so being as good at both ends of [lo, hi] means being as good for every completion;
 * budgets add the cores and/or power_w used so far as criteria.
 
 Partial solutions that cannot meet the SLA or a budget even with the cheapest remaining stages are cut.
-Every step is exact: a discarded label is dominated by a kept one in every criterion that matters later.
+In the general (k-D) case a quick beam pass first finds a feasible incumbent, and the exact pass then also
+cuts partial solutions whose optimistic bound (best value per remaining stage, or the largest remaining
+accuracy product with the smallest remaining penalties) cannot reach it. The last stage keeps only the
+best feasible label. Every step is exact: a discarded label is dominated by a kept one in every criterion
+that matters later, or cannot beat a solution already found.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ from ipa_energy.optimize.solvers.base import Solver
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+#: Labels kept per stage by the quick beam pass that finds an incumbent for bound pruning.
+BEAM_WIDTH = 32
+#: Back pointers per stage: (parent label, option index) of every kept label.
+_Back = list[tuple[NDArray[np.intp], NDArray[np.intp]]]
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,15 @@ def _skyline2(t: NDArray[np.int64], v: F64) -> NDArray[np.intp]:
     return order[keep]
 
 
+def _interval_product(ranges: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """[lo, hi] of a product of one factor from each [a, b] (interval arithmetic: any signs)."""
+    lo = hi = 1.0
+    for a, b in ranges:
+        cands = (lo * a, lo * b, hi * a, hi * b)
+        lo, hi = min(cands), max(cands)
+    return lo, hi
+
+
 def _nondominated(c: F64) -> NDArray[np.intp]:
     """Indices of rows of ``c`` (n x k, all minimised) not dominated by another row (one of equals kept)."""
     n = c.shape[0]
@@ -192,10 +211,18 @@ class ParetoDPSolver(Solver):
         use_cores = problem.max_cores is not None
         use_power = problem.max_power_w is not None
 
-        def criteria(t: I64, acc: F64, pen: F64, cores: I64, power: F64) -> F64:
+        # Product PAS: a partial label's accuracy product A is later multiplied by X, the product of the
+        # accuracies still to be chosen, which lies in [lo, hi]. The final value w_a*A*X - P - Q is linear in
+        # X, so a label at least as good at X = lo and at X = hi is at least as good for every completion:
+        # the criteria are P - w_a*A*hi and P - w_a*A*lo (weaker than requiring A >= and P <= separately).
+        def criteria(
+            t: I64, acc: F64, pen: F64, cores: I64, power: F64, lo: float = 1.0, hi: float = 1.0
+        ) -> F64:
             cols: list[NDArray[np.generic]] = [t.astype(np.float64)]
             if product:
-                cols += [-acc, pen]
+                cols.append(pen - wa * acc * hi)
+                if lo != hi:
+                    cols.append(pen - wa * acc * lo)
             else:
                 cols.append(pen - wa * acc)
             if use_cores:
@@ -204,10 +231,13 @@ class ParetoDPSolver(Solver):
                 cols.append(power)
             return np.column_stack(cols)
 
+        ranges = [(float(a.accuracy.min()), float(a.accuracy.max())) for a in arrays]
         pruned = []
-        for a in arrays:
-            pruned.append(a.take(_nondominated(criteria(a.ticks, a.accuracy, a.penalty, a.cores, a.power_w))))
+        for s, a in enumerate(arrays):
+            lo, hi = _interval_product(ranges[:s] + ranges[s + 1 :])
+            pruned.append(a.take(_nondominated(criteria(a.ticks, a.accuracy, a.penalty, a.cores, a.power_w, lo, hi))))
         arrays = pruned
+        ranges = [(float(a.accuracy.min()), float(a.accuracy.max())) for a in arrays]
         sla = problem.sla_ticks
         rest_t = np.cumsum([int(a.ticks.min()) for a in arrays[::-1]])[::-1].tolist() + [0]
         rest_c = np.cumsum([int(a.cores.min()) for a in arrays[::-1]])[::-1].tolist() + [0]
@@ -216,34 +246,69 @@ class ParetoDPSolver(Solver):
             problem.max_power_w * (1 + BUDGET_RTOL) + 1e-12 if problem.max_power_w is not None else math.inf
         )
         core_cap = problem.max_cores if problem.max_cores is not None else np.iinfo(np.int64).max // 4
+        # Upper bound on the final value reachable from a partial label (for pruning against an incumbent)
+        rest_best = np.cumsum([float((wa * a.accuracy - a.penalty).max()) for a in arrays[::-1]])[::-1].tolist()
+        rest_pen = np.cumsum([float(a.penalty.min()) for a in arrays[::-1]])[::-1].tolist()
+        rest_best.append(0.0)
+        rest_pen.append(0.0)
+        rest_x = [_interval_product(ranges[s + 1 :]) for s in range(len(arrays))]
 
-        ft = np.zeros(1, dtype=np.int64)
-        facc = np.ones(1) if product else np.zeros(1)
-        fpen = np.zeros(1)
-        fcores = np.zeros(1, dtype=np.int64)
-        fpow = np.zeros(1)
-        back: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = []
-        for s, a in enumerate(arrays):
-            m = len(a)
-            t = (ft[:, None] + a.ticks[None, :]).ravel()
-            acc = (facc[:, None] * a.accuracy[None, :] if product else facc[:, None] + a.accuracy[None, :])
-            acc = acc.ravel()
-            pen = (fpen[:, None] + a.penalty[None, :]).ravel()
-            cores = (fcores[:, None] + a.cores[None, :]).ravel()
-            pw = (fpow[:, None] + a.power_w[None, :]).ravel()
-            ok_mask = t + rest_t[s + 1] <= sla
-            if use_cores:
-                ok_mask &= cores + rest_c[s + 1] <= core_cap
-            if use_power:
-                ok_mask &= pw + rest_p[s + 1] <= power_cap
-            ok = np.flatnonzero(ok_mask)
-            if len(ok) == 0:
-                return None
-            keep = ok[_nondominated(criteria(t[ok], acc[ok], pen[ok], cores[ok], pw[ok]))]
-            back.append((keep // m, keep % m))
-            ft, facc, fpen, fcores, fpow = t[keep], acc[keep], pen[keep], cores[keep], pw[keep]
-        value = wa * facc - fpen
-        return self._rebuild(arrays, back, int(np.argmax(value)))
+        def upper_bound(s: int, acc: F64, pen: F64) -> F64:
+            if product:
+                lo, hi = rest_x[s]
+                return wa * np.maximum(acc * lo, acc * hi) - pen - rest_pen[s + 1]
+            return wa * acc - pen + rest_best[s + 1]
+
+        def labels(beam: int | None, lower_bound: float) -> tuple[_Back, float] | None:
+            """Stage-by-stage labels: exact (beam=None; pruned only by dominance and by the bound) or a beam
+            of the ``beam`` most promising labels (a quick feasible incumbent). (back pointers, value)."""
+            ft = np.zeros(1, dtype=np.int64)
+            facc = np.ones(1) if product else np.zeros(1)
+            fpen = np.zeros(1)
+            fcores = np.zeros(1, dtype=np.int64)
+            fpow = np.zeros(1)
+            back: _Back = []
+            for s, a in enumerate(arrays):
+                m = len(a)
+                t = (ft[:, None] + a.ticks[None, :]).ravel()
+                acc = facc[:, None] * a.accuracy[None, :] if product else facc[:, None] + a.accuracy[None, :]
+                acc = acc.ravel()
+                pen = (fpen[:, None] + a.penalty[None, :]).ravel()
+                cores = (fcores[:, None] + a.cores[None, :]).ravel()
+                pw = (fpow[:, None] + a.power_w[None, :]).ravel()
+                ok_mask = t + rest_t[s + 1] <= sla
+                if use_cores:
+                    ok_mask &= cores + rest_c[s + 1] <= core_cap
+                if use_power:
+                    ok_mask &= pw + rest_p[s + 1] <= power_cap
+                ub = upper_bound(s, acc, pen)
+                if lower_bound > -math.inf:
+                    ok_mask &= ub >= lower_bound
+                ok = np.flatnonzero(ok_mask)
+                if len(ok) == 0:
+                    return None
+                if s == len(arrays) - 1:  # last stage: no front needed, just the best feasible label
+                    keep = ok[[int(np.argmax(wa * acc[ok] - pen[ok]))]]
+                elif beam is not None and len(ok) > beam:
+                    keep = ok[np.argpartition(-ub[ok], beam)[:beam]]
+                else:
+                    lo, hi = rest_x[s]
+                    keep = ok[_nondominated(criteria(t[ok], acc[ok], pen[ok], cores[ok], pw[ok], lo, hi))]
+                back.append((keep // m, keep % m))
+                ft, facc, fpen, fcores, fpow = t[keep], acc[keep], pen[keep], cores[keep], pw[keep]
+            return back, float(wa * facc[0] - fpen[0])
+
+        # An incumbent from a narrow beam lets the exact pass drop every label whose bound cannot reach it
+        # (with a relative margin of 1e-9 for float rounding, so the optimum's own path always survives).
+        incumbent = labels(BEAM_WIDTH, -math.inf)
+        if incumbent is None:
+            exact = labels(None, -math.inf)
+        else:
+            value = incumbent[1]
+            exact = labels(None, value - 1e-9 * max(1.0, abs(value))) or incumbent
+        if exact is None:
+            return None
+        return self._rebuild(arrays, exact[0], 0)
 
     @staticmethod
     def _rebuild(
