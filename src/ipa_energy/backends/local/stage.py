@@ -168,5 +168,11 @@ class StageRuntime:
 
 
 def default_context() -> BaseContext:
-    """``spawn``: workers import torch fresh, never a forked copy of a threaded parent."""
-    return mp.get_context("spawn")
+    """``forkserver`` with torch preloaded: a replica starts in a fraction of a second (a fork of a clean,
+    single-threaded server that imported torch once), never a forked copy of the threaded parent.
+    ``spawn`` where forkserver is missing."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["torch", "ipa_energy.backends.local.worker", "ipa_energy.models.digits"])
+    return ctx
