@@ -15,6 +15,7 @@ problems. Sections:
 * ``warm``: trained at a rate, then a solve at 1.15 x that rate with a small budget: a kept Q-table
   (warm), the previous answer as start state with an empty table (prev-only), and a fresh solver (cold);
 * ``init``: initial Q-values "best" (the default) vs "zero" at the default budget;
+* ``steps``: steps per episode at the default episode budget;
 * ``video``: the shipped video pipeline, ``ipa`` preset, one solver instance through the bursty
   workload's 10 s peaks (120 decisions, as in the adaptation loop).
 """
@@ -155,6 +156,33 @@ def section_init(n: int) -> None:
         print(f"{init:>10} {pct(hits, feas):>18} {pct(pol, feas):>18} {ms(times):>10}")
 
 
+def section_steps(n: int, steps_list: list[int]) -> None:
+    dp = get_solver("dp")
+    print(f"\nsteps per episode at the default episode budget ({QLearningSolver().episodes})")
+    print(f"{'shape':>18} {'steps':>6} {'answer within 2 %':>18} {'policy within 2 %':>18} {'median ms':>10} "
+          f"{'median steps':>13}")
+    for shape in ("3x3x4 mixed", "video-shaped 2x5x7"):
+        probs = [mixed(seed, shape.startswith("video")) for seed in range(n)]
+        opts = [dp.solve(p) for p in probs]
+        feas = sum(o.feasible for o in opts)
+        for steps in steps_list:
+            hits = pol = 0
+            times: list[float] = []
+            taken: list[int] = []
+            for i in track(range(n), n, f"{shape} steps_per_episode={steps}"):
+                ql = QLearningSolver(seed=i, steps_per_episode=steps)
+                d = ql.solve(probs[i])
+                rep = ql.last_report
+                assert rep is not None
+                times.append(d.solve_time_s)
+                taken.append(rep.steps)
+                if opts[i].feasible:
+                    hits += within(d, opts[i])
+                    pol += rep.policy_objective is not None and within(d, opts[i], rep.policy_objective)
+            print(f"{shape:>18} {steps:>6} {pct(hits, feas):>18} {pct(pol, feas):>18} {ms(times):>10} "
+                  f"{statistics.median(taken):>13.0f}")
+
+
 def section_video(workload: str) -> None:
     from ipa_energy.optimize.presets import build_problem
     from ipa_energy.pipelines import load_pipeline
@@ -202,8 +230,9 @@ def main() -> None:
     ap.add_argument("--problems", type=int, default=200, help="seeded random problems per section")
     ap.add_argument("--budgets", default="10,25,50,100,200,300,600,1000", help="episode budgets (cold)")
     ap.add_argument("--warm-budgets", default="10,25,50,100", help="episode budgets (warm section)")
+    ap.add_argument("--steps", default="10,20,40,80", help="steps per episode (steps section)")
     ap.add_argument("--workload", default="bursty", help="bundled workload for the video section")
-    ap.add_argument("--sections", default="budget,warm,init,video", help="comma-separated subset")
+    ap.add_argument("--sections", default="budget,warm,init,steps,video", help="comma-separated subset")
     args = ap.parse_args()
     sections = set(args.sections.split(","))
     ql = QLearningSolver()
@@ -216,6 +245,8 @@ def main() -> None:
         section_warm(args.problems, [int(b) for b in args.warm_budgets.split(",")])
     if "init" in sections:
         section_init(args.problems)
+    if "steps" in sections:
+        section_steps(args.problems, [int(b) for b in args.steps.split(",")])
     if "video" in sections:
         section_video(args.workload)
 
