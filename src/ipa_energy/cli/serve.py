@@ -70,7 +70,7 @@ def serve(
         signal.signal(signal.SIGINT, lambda *_: b.request_stop())
 
     try:
-        result = run_live(spec, on_backend=wire)
+        result = run_live(spec, on_backend=wire, on_start=lambda line: click.echo(line, err=True))
     finally:
         signal.signal(signal.SIGINT, previous)
     out = Path(out_dir)

@@ -50,8 +50,14 @@ class LiveResult:
     interrupted: bool
 
 
-def run_live(spec: LiveSpec, *, on_backend: Callable[[LocalBackend], None] | None = None) -> LiveResult:
-    """Serve ``spec`` for real. ``on_backend`` receives the backend once built (e.g. to wire Ctrl-C)."""
+def run_live(
+    spec: LiveSpec,
+    *,
+    on_backend: Callable[[LocalBackend], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> LiveResult:
+    """Serve ``spec`` for real. ``on_backend`` receives the backend once built (e.g. to wire Ctrl-C);
+    ``on_start`` gets a one-line description when the warm replicas start serving."""
     from ipa_energy.backends.local.build import local_stages
     from ipa_energy.bench.run import step_rows, timeline_rows
     from ipa_energy.loadgen import inputs_for, replay
@@ -90,6 +96,9 @@ def run_live(spec: LiveSpec, *, on_backend: Callable[[LocalBackend], None] | Non
         first = policy.decide(Snapshot(t_s=0.0, history_rps=np.zeros(0), current=None))
         backend.warm_up(first.config)
         clock.restart()
+        if on_start is not None:
+            on_start(f"serving {pipeline.name} ({len(rep.arrival_times_s)} requests over {spec.duration_s:g} s, "
+                     f"first config {first.config}, weights {sorted(set(backend.weights().values()))})")
         try:
             run_adaptation(
                 backend, clock, policy, duration_s=spec.duration_s,
