@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/q_learning_quality.py                        # everything (a few minutes)
     .venv/bin/python benchmarks/q_learning_quality.py --problems 40 --budgets 50,300 --sections budget
+    .venv/bin/python benchmarks/q_learning_quality.py --bench-dir results/ql_vs_ipa   # summarise a bench run
 
 "Within 2 %" is |objective - optimum| <= 0.02 * |optimum| on problems whose optimum is feasible; an
 answer counts only when feasible. "answer" is what ``solve()`` returns (the better of the greedy policy's
@@ -225,6 +226,62 @@ def section_video(workload: str) -> None:
           f"{max(dp_times) * 1e3:>7.0f}")
 
 
+def summarise_bench(out_dir: str) -> None:
+    """Per workload and system of an ``ipa-energy bench`` output: energy, PAS, cost, SLA violations,
+    decision time per interval and (for heuristic solvers) the objective gap per interval."""
+    import csv
+    from pathlib import Path
+
+    import yaml
+
+    from ipa_energy.bench.experiment import RunSpec
+    from ipa_energy.bench.tables import run_slug
+
+    out = Path(out_dir)
+    runs = yaml.safe_load((out / "config.resolved.yaml").read_text())["runs"]
+    with (out / "summary.csv").open() as f:
+        summary = list(csv.DictReader(f))
+    groups: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for d in runs:
+        spec = RunSpec(**{**d, "weights": tuple(d["weights"].items()), "sim": tuple(d["sim"].items())})
+        row = next(
+            r for r in summary
+            if (r["workload"], r["label"], r["seed"], r["group"])
+            == (spec.workload, spec.label, str(spec.seed), spec.group)
+        )
+        g = groups.setdefault((spec.workload, spec.label), {k: [] for k in (
+            "j_per_min", "pas", "cost", "sla", "dt", "gap", "within", "fallback")})
+        g["j_per_min"].append(60 * float(row["mean_power_w"]))
+        g["pas"].append(float(row["pas"]))
+        g["cost"].append(float(row["cost_cores"]))
+        g["sla"].append(float(row["sla_violation_pct"]))
+        with (out / "decisions" / f"{run_slug(spec)}.csv").open() as f:
+            for st in csv.DictReader(f):
+                g["dt"].append(float(st["decision_time_s"]))
+                g["fallback"].append(float(st["source"] == "fallback"))
+                if st["source"] == "solver" and st["reference_objective"] not in ("", "None"):
+                    ref, obj = float(st["reference_objective"]), float(st["objective"])
+                    gap = (ref - obj) / abs(ref)
+                    g["gap"].append(gap)
+                    g["within"].append(float(gap <= 0.02))
+
+    def q(xs: list[float], p: float) -> float:
+        return sorted(xs)[int(p * (len(xs) - 1))]
+
+    print(f"\nbench output {out}: mean over seeds; per-interval figures pooled over seeds")
+    print(f"{'workload':<12} {'system':<8} {'J/min':>7} {'PAS':>7} {'cores':>6} {'SLA viol %':>10} "
+          f"{'decision ms p50/p95/max':>24} {'gap p50/p95/max %':>19} {'within 2 %':>10} {'fallback':>8}")
+    for (wl, label), g in sorted(groups.items()):
+        gap = (f"{100 * statistics.median(g['gap']):.2f}/{100 * q(g['gap'], 0.95):.2f}/"
+               f"{100 * max(g['gap']):.1f}") if g["gap"] else "-"
+        within_pct = f"{100 * statistics.mean(g['within']):.1f} %" if g["within"] else "-"
+        dts = g["dt"]
+        print(f"{wl:<12} {label:<8} {statistics.mean(g['j_per_min']):>7.0f} {statistics.mean(g['pas']):>7.4f} "
+              f"{statistics.mean(g['cost']):>6.2f} {statistics.mean(g['sla']):>10.2f} "
+              f"{1e3 * statistics.median(dts):>8.1f}/{1e3 * q(dts, 0.95):.1f}/{1e3 * max(dts):.0f}"
+              f"{'':>4} {gap:>19} {within_pct:>10} {int(sum(g['fallback'])):>8}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--problems", type=int, default=200, help="seeded random problems per section")
@@ -232,8 +289,13 @@ def main() -> None:
     ap.add_argument("--warm-budgets", default="10,25,50,100", help="episode budgets (warm section)")
     ap.add_argument("--steps", default="10,20,40,80", help="steps per episode (steps section)")
     ap.add_argument("--workload", default="bursty", help="bundled workload for the video section")
+    ap.add_argument("--bench-dir", help="only summarise this `ipa-energy bench` output (e.g. of "
+                    "experiments/ql_vs_ipa.yaml)")
     ap.add_argument("--sections", default="budget,warm,init,steps,video", help="comma-separated subset")
     args = ap.parse_args()
+    if args.bench_dir:
+        summarise_bench(args.bench_dir)
+        return
     sections = set(args.sections.split(","))
     ql = QLearningSolver()
     print(f"q-learning defaults: episodes {ql.episodes}, steps/episode {ql.steps_per_episode}, "
