@@ -12,7 +12,8 @@ problems. Sections:
 
 * ``budget``: cold solves on seeded random problems (``random_problem``: 3 stages x 3 variants x 4
   batches, sum/product PAS alternating, budgets on a third, fixed_* on a quarter of the seeds), and on
-  video-shaped ones (2 stages x 5 variants x 7 batches), for each episode budget;
+  video-shaped ones (2 stages x 5 variants x 7 batches), for each episode budget; the first row, "1 x 1",
+  is the energy extension's setting (one episode of one step: the start state or one random move);
 * ``warm``: trained at a rate, then a solve at 1.15 x that rate with a small budget: a kept Q-table
   (warm), the previous answer as start state with an empty table (prev-only), and a fresh solver (cold);
 * ``init``: initial Q-values "best" (the default) vs "zero" at the default budget;
@@ -76,12 +77,12 @@ def section_budget(n: int, budgets: list[int]) -> None:
               f"dp median {ms([o.solve_time_s for o in opts])} ms")
         print(f"{'episodes':>8} {'answer within 2 %':>18} {'policy within 2 %':>18} {'feasible found':>15} "
               f"{'false feasible':>15} {'median ms':>10} {'p95 ms':>8} {'median steps':>13}")
-        for budget in budgets:
+        for budget, steps_per_episode in [(1, 1), *((b, QLearningSolver().steps_per_episode) for b in budgets)]:
             hits = pol = found = false_feasible = 0
             times: list[float] = []
             steps: list[int] = []
             for i in track(range(n), n, f"{shape} {budget} episodes"):
-                ql = QLearningSolver(episodes=budget, seed=i)
+                ql = QLearningSolver(episodes=budget, steps_per_episode=steps_per_episode, seed=i)
                 d = ql.solve(probs[i])
                 rep = ql.last_report
                 assert rep is not None
@@ -94,7 +95,8 @@ def section_budget(n: int, budgets: list[int]) -> None:
                 hits += within(d, opts[i])
                 pol += rep.policy_objective is not None and within(d, opts[i], rep.policy_objective)
             p95 = sorted(times)[int(0.95 * (len(times) - 1))] * 1e3
-            print(f"{budget:>8} {pct(hits, len(feas)):>18} {pct(pol, len(feas)):>18} "
+            name = "1 x 1" if steps_per_episode == 1 else str(budget)
+            print(f"{name:>8} {pct(hits, len(feas)):>18} {pct(pol, len(feas)):>18} "
                   f"{pct(found, len(feas)):>15} {false_feasible:>15} {ms(times):>10} {p95:>8.1f} "
                   f"{statistics.median(steps):>13.0f}")
 
@@ -242,6 +244,7 @@ def summarise_bench(out_dir: str) -> None:
     with (out / "summary.csv").open() as f:
         summary = list(csv.DictReader(f))
     groups: dict[tuple[str, str], dict[str, list[float]]] = {}
+    minutes: dict[tuple[str, int], dict[str, list[float]]] = {}  # (workload, seed) -> label -> J per minute
     for d in runs:
         spec = RunSpec(**{**d, "weights": tuple(d["weights"].items()), "sim": tuple(d["sim"].items())})
         row = next(
@@ -255,6 +258,10 @@ def summarise_bench(out_dir: str) -> None:
         g["pas"].append(float(row["pas"]))
         g["cost"].append(float(row["cost_cores"]))
         g["sla"].append(float(row["sla_violation_pct"]))
+        with (out / "timelines" / f"{run_slug(spec)}.csv").open() as f:
+            energy = [float(r["energy_j"]) for r in csv.DictReader(f)]
+        per_minute = [sum(energy[k : k + 60]) for k in range(0, len(energy) - 59, 60)]
+        minutes.setdefault((spec.workload, spec.seed), {})[spec.label] = per_minute
         with (out / "decisions" / f"{run_slug(spec)}.csv").open() as f:
             for st in csv.DictReader(f):
                 g["dt"].append(float(st["decision_time_s"]))
@@ -280,6 +287,19 @@ def summarise_bench(out_dir: str) -> None:
               f"{statistics.mean(g['cost']):>6.2f} {statistics.mean(g['sla']):>10.2f} "
               f"{1e3 * statistics.median(dts):>8.1f}/{1e3 * q(dts, 0.95):.1f}/{1e3 * max(dts):.0f}"
               f"{'':>4} {gap:>19} {within_pct:>10} {int(sum(g['fallback'])):>8}")
+    labels = sorted({label for _, label in groups})
+    if "ipa" in labels:
+        print("\nenergy per minute, each system against ipa on the same workload and seed (J per minute):")
+        for other in (x for x in labels if x != "ipa"):
+            for wl in sorted({w for w, _ in minutes}):
+                diffs = [
+                    b - a
+                    for (w, _), by in minutes.items() if w == wl and "ipa" in by and other in by
+                    for a, b in zip(by["ipa"], by[other], strict=False)
+                ]
+                if diffs:
+                    print(f"  {wl:<12} {other} - ipa: mean {statistics.mean(diffs):+.1f}, "
+                          f"max |diff| {max(abs(x) for x in diffs):.1f} over {len(diffs)} minutes")
 
 
 def main() -> None:
