@@ -12,9 +12,11 @@ setup() {
     "$PY" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
   fi
-  # torch first and pinned: the CPU wheel; an unpinned torch would pull a multi-GB GPU build.
-  "$VENV/bin/python" -c "import torch" 2>/dev/null || "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  # torch and torchvision first, pinned to the builds this machine class has on local disk (torchvision
+  # 0.29.1 needs torch 2.14.1); an unpinned torch would download a multi-GB build instead.
+  "$VENV/bin/python" -c "import torchvision" 2>/dev/null \
+    || "$VENV/bin/python" -m pip install -q "torch==2.14.1" "torchvision==0.29.1"
+  "$VENV/bin/python" -m pip install -q -e ".[dev,vision]"
 }
 
 cmd=${1:-}
