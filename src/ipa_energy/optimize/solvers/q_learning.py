@@ -312,7 +312,7 @@ class QLearningSolver(Solver):
     def __init__(
         self,
         *,
-        episodes: int = 300,
+        episodes: int = 600,
         steps_per_episode: int = 40,
         warm_episodes: int | None = None,
         learning_rate: float = 0.1,
