@@ -20,6 +20,7 @@ per zone but never added to the total (``Zone.counted`` is False for them).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -151,6 +152,9 @@ class EnergyMeter(ABC):
         self._windows: dict[str, _Window] = {}
         self._lock = threading.RLock()
         self._closed = False
+        #: background reader started by the first window when :meth:`_needs_guard` (see there)
+        self._guard: threading.Thread | None = None
+        self._guard_stop = threading.Event()
 
     # ---- to implement -------------------------------------------------------------------------
     @abstractmethod
@@ -172,6 +176,17 @@ class EnergyMeter(ABC):
         """Longest safe time between two reads (a counter could wrap twice otherwise); None: no limit."""
         return None
 
+    def _needs_guard(self) -> bool:
+        """Whether open windows need a background reader every :attr:`poll_period_s` (a counter that
+        can wrap more than once between the caller's reads, or power that must be integrated)."""
+        return False
+
+    def _guard_loop(self) -> None:
+        period = self.poll_period_s
+        while period is not None and not self._guard_stop.wait(period):
+            with contextlib.suppress(Exception):  # a failed read is a gap; the next read retries
+                self.read()
+
     def describe(self) -> str:
         """One line: source, quality, zones (and model for estimates)."""
         zones = ", ".join(z.name for z in self.zones())
@@ -180,6 +195,10 @@ class EnergyMeter(ABC):
 
     def close(self) -> None:
         """Release resources (threads, child processes). Idempotent."""
+        if self._guard is not None:
+            self._guard_stop.set()
+            self._guard.join()
+            self._guard = None
         self._closed = True
 
     # ---- reading ------------------------------------------------------------------------------
@@ -237,6 +256,12 @@ class EnergyMeter(ABC):
             if key in self._windows:
                 raise ConfigError(f"window {key!r} is already open", field="window")
             self._windows[key] = _Window(start=start)
+            if self._guard is None and self._needs_guard() and self.poll_period_s is not None:
+                self._guard_stop.clear()
+                self._guard = threading.Thread(
+                    target=self._guard_loop, name=f"ipa-energy-{self.source}-guard", daemon=True
+                )
+                self._guard.start()
 
     def end_window(self, key: str) -> Measurement:
         """Close the window ``key`` and return what it measured."""

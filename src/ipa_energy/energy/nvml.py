@@ -16,7 +16,6 @@ Zones are ``gpu-0``, ``gpu-1``, ... (domain ``gpu``, counted). NVML errors are m
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,8 +93,6 @@ class NvmlMeter(EnergyMeter):
         self.power_poll_s = power_poll_s
         self._zones = tuple(Zone(f"gpu-{g.index}", "gpu", True) for g in self._gpus)
         self._guard_enabled = guard and any(g.method == "power" for g in self._gpus)
-        self._guard: threading.Thread | None = None
-        self._guard_stop = threading.Event()
         self.read()  # first sample of power-mode GPUs
 
     def zones(self) -> tuple[Zone, ...]:
@@ -157,24 +154,10 @@ class NvmlMeter(EnergyMeter):
             out[f"gpu-{g.index}"] = per
         return out
 
-    # ---- guard for power integration ------------------------------------------------------------
-    def begin_window(self, key: str) -> None:
-        super().begin_window(key)
-        if self._guard_enabled and self._guard is None:
-            self._guard_stop.clear()
-            self._guard = threading.Thread(target=self._guard_loop, name="ipa-energy-nvml-guard", daemon=True)
-            self._guard.start()
-
-    def _guard_loop(self) -> None:
-        while not self._guard_stop.wait(self.power_poll_s):
-            with contextlib.suppress(Exception):
-                self.read()
+    def _needs_guard(self) -> bool:
+        return self._guard_enabled
 
     def close(self) -> None:
-        if self._guard is not None:
-            self._guard_stop.set()
-            self._guard.join()
-            self._guard = None
         if not self._closed:
             with contextlib.suppress(Exception):
                 self._nv.nvmlShutdown()

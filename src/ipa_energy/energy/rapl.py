@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,8 +162,6 @@ class RaplMeter(EnergyMeter):
             self._last[rz.zone.name] = _int_attr(rz.path, self.root)
             self._acc[rz.zone.name] = 0.0
         self._guard_enabled = guard
-        self._guard: threading.Thread | None = None
-        self._guard_stop = threading.Event()
 
     def zones(self) -> tuple[Zone, ...]:
         return self._zones
@@ -203,24 +200,10 @@ class RaplMeter(EnergyMeter):
             out[name] = self._acc[name]
         return out
 
-    # ---- wraparound guard ------------------------------------------------------------------------
-    def begin_window(self, key: str) -> None:
-        super().begin_window(key)
-        if self._guard_enabled and self._guard is None:
-            self._guard_stop.clear()
-            self._guard = threading.Thread(target=self._guard_loop, name="ipa-energy-rapl-guard", daemon=True)
-            self._guard.start()
-
-    def _guard_loop(self) -> None:
-        while not self._guard_stop.wait(self.poll_period_s):
-            with contextlib.suppress(Exception):  # a failed read is a gap; the next read retries
-                self.read()
+    def _needs_guard(self) -> bool:
+        return self._guard_enabled
 
     def close(self) -> None:
-        if self._guard is not None:
-            self._guard_stop.set()
-            self._guard.join()
-            self._guard = None
         for fd in self._fds.values():
             with contextlib.suppress(OSError):
                 os.close(fd)
