@@ -245,6 +245,7 @@ def summarise_bench(out_dir: str) -> None:
         summary = list(csv.DictReader(f))
     groups: dict[tuple[str, str], dict[str, list[float]]] = {}
     minutes: dict[tuple[str, int], dict[str, list[float]]] = {}  # (workload, seed) -> label -> J per minute
+    configs: dict[tuple[str, int], dict[str, list[str]]] = {}  # (workload, seed) -> label -> config per interval
     for d in runs:
         spec = RunSpec(**{**d, "weights": tuple(d["weights"].items()), "sim": tuple(d["sim"].items())})
         row = next(
@@ -253,7 +254,7 @@ def summarise_bench(out_dir: str) -> None:
             == (spec.workload, spec.label, str(spec.seed), spec.group)
         )
         g = groups.setdefault((spec.workload, spec.label), {k: [] for k in (
-            "j_per_min", "pas", "cost", "sla", "dt", "gap", "within", "fallback")})
+            "j_per_min", "pas", "cost", "sla", "dt", "gap", "within", "fallback", "gap>0")})
         g["j_per_min"].append(60 * float(row["mean_power_w"]))
         g["pas"].append(float(row["pas"]))
         g["cost"].append(float(row["cost_cores"]))
@@ -263,30 +264,35 @@ def summarise_bench(out_dir: str) -> None:
         per_minute = [sum(energy[k : k + 60]) for k in range(0, len(energy) - 59, 60)]
         minutes.setdefault((spec.workload, spec.seed), {})[spec.label] = per_minute
         with (out / "decisions" / f"{run_slug(spec)}.csv").open() as f:
-            for st in csv.DictReader(f):
-                g["dt"].append(float(st["decision_time_s"]))
-                g["fallback"].append(float(st["source"] == "fallback"))
-                if st["source"] == "solver" and st["reference_objective"] not in ("", "None"):
-                    ref, obj = float(st["reference_objective"]), float(st["objective"])
-                    gap = (ref - obj) / abs(ref)
-                    g["gap"].append(gap)
-                    g["within"].append(float(gap <= 0.02))
+            rows = list(csv.DictReader(f))
+        configs.setdefault((spec.workload, spec.seed), {})[spec.label] = [st["config"] for st in rows]
+        for st in rows:
+            g["dt"].append(float(st["decision_time_s"]))
+            g["fallback"].append(float(st["source"] == "fallback"))
+            if st["source"] == "solver" and st["reference_objective"] not in ("", "None"):
+                ref, obj = float(st["reference_objective"]), float(st["objective"])
+                gap = (ref - obj) / abs(ref)
+                g["gap"].append(gap)
+                g["within"].append(float(gap <= 0.02))
+                g["gap>0"].append(float(gap > 1e-9))
 
     def q(xs: list[float], p: float) -> float:
         return sorted(xs)[int(p * (len(xs) - 1))]
 
     print(f"\nbench output {out}: mean over seeds; per-interval figures pooled over seeds")
     print(f"{'workload':<12} {'system':<8} {'J/min':>7} {'PAS':>7} {'cores':>6} {'SLA viol %':>10} "
-          f"{'decision ms p50/p95/max':>24} {'gap p50/p95/max %':>19} {'within 2 %':>10} {'fallback':>8}")
+          f"{'decision ms p50/p95/max':>24} {'gap p50/p95/max %':>19} {'within 2 %':>10} {'gap > 0':>8} "
+          f"{'fallback':>8}")
     for (wl, label), g in sorted(groups.items()):
         gap = (f"{100 * statistics.median(g['gap']):.2f}/{100 * q(g['gap'], 0.95):.2f}/"
-               f"{100 * max(g['gap']):.1f}") if g["gap"] else "-"
+               f"{100 * max(g['gap']):.2f}") if g["gap"] else "-"
         within_pct = f"{100 * statistics.mean(g['within']):.1f} %" if g["within"] else "-"
+        positive = str(int(sum(g["gap>0"]))) if g["gap"] else "-"
         dts = g["dt"]
         print(f"{wl:<12} {label:<8} {statistics.mean(g['j_per_min']):>7.0f} {statistics.mean(g['pas']):>7.4f} "
               f"{statistics.mean(g['cost']):>6.2f} {statistics.mean(g['sla']):>10.2f} "
               f"{1e3 * statistics.median(dts):>8.1f}/{1e3 * q(dts, 0.95):.1f}/{1e3 * max(dts):.0f}"
-              f"{'':>4} {gap:>19} {within_pct:>10} {int(sum(g['fallback'])):>8}")
+              f"{'':>4} {gap:>19} {within_pct:>10} {positive:>8} {int(sum(g['fallback'])):>8}")
     labels = sorted({label for _, label in groups})
     if "ipa" in labels:
         print("\nenergy per minute, each system against ipa on the same workload and seed (J per minute):")
@@ -297,9 +303,15 @@ def summarise_bench(out_dir: str) -> None:
                     for (w, _), by in minutes.items() if w == wl and "ipa" in by and other in by
                     for a, b in zip(by["ipa"], by[other], strict=False)
                 ]
+                differ = [
+                    a != b
+                    for (w, _), by in configs.items() if w == wl and "ipa" in by and other in by
+                    for a, b in zip(by["ipa"], by[other], strict=False)
+                ]
                 if diffs:
                     print(f"  {wl:<12} {other} - ipa: mean {statistics.mean(diffs):+.1f}, "
-                          f"max |diff| {max(abs(x) for x in diffs):.1f} over {len(diffs)} minutes")
+                          f"max |diff| {max(abs(x) for x in diffs):.1f} over {len(diffs)} minutes; "
+                          f"configuration differs in {sum(differ)} of {len(differ)} intervals")
 
 
 def main() -> None:
