@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ipa_energy.bench import plots
 from ipa_energy.bench.experiment import ExperimentSpec, check_names, expand
-from ipa_energy.bench.report import write_report
+from ipa_energy.bench.report import decision_summary, write_report
 from ipa_energy.bench.run import RunResult
 from ipa_energy.bench.runner import RunFailure, run_all
 from ipa_energy.bench.tables import write_outputs
@@ -44,9 +44,11 @@ def run_bench(
         name = "_".join(str(k) for k in key)
         title = f"{key[0]} / {key[1]} (predictor {key[2]}, seed {key[3]})"
         e_path, p_path = plot_dir / f"energy_{name}.png", plot_dir / f"pas_cost_{name}.png"
+        d_path = plot_dir / f"decisions_{name}.png"
         plots.energy_per_minute(sel, e_path, title)
         plots.pas_cost_over_time(sel, p_path, title)
-        plot_files[title] = [str(e_path.relative_to(out)), str(p_path.relative_to(out))]
+        plots.decisions_over_time(sel, d_path, title)
+        plot_files[title] = [str(p.relative_to(out)) for p in (e_path, p_path, d_path)]
     sweep_rows = [dict(r, energy_weight=float(r["label"].split("energy=")[1]))
                   for r in rows if r["group"] == "energy-sweep"]
     sweep_plot = None
@@ -55,7 +57,8 @@ def run_bench(
         sweep_plot = "plots/energy_weight_sweep.png"
     wall_s = time.perf_counter() - t0
     report = write_report(
-        out, rows, experiment_name=spec.name, plots=plot_files, sweep_plot=sweep_plot,
+        out, rows, decision_rows=decision_summary(main), experiment_name=spec.name, plots=plot_files,
+        sweep_plot=sweep_plot,
         default_energy_weight=DEFAULT_ENERGY_WEIGHT,
         failures=[f"{f.spec.label} on {f.spec.workload}: {f.error.splitlines()[0]}" for f in failures],
         wall_s=wall_s,

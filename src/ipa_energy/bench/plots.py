@@ -101,3 +101,39 @@ def energy_sweep(rows: Sequence[dict[str, Any]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def decisions_over_time(results: Sequence[RunResult], path: Path, title: str) -> None:
+    """Per adaptation interval: decision time of every system, and the objective gap of heuristic ones."""
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True)
+    for i, r in enumerate(results):
+        color = f"C{i % 10}"
+        t = [row["t_s"] / 60.0 for row in r.steps]
+        a1.plot(t, [row["decision_time_s"] * 1e3 for row in r.steps], color=color, label=r.spec.label,
+                marker=".", linewidth=0.8)
+        gaps = [gap_pct(row) for row in r.steps]
+        if any(g is not None for g in gaps):
+            a2.plot(t, [g if g is not None else np.nan for g in gaps], color=color, label=r.spec.label,
+                    marker=".", linewidth=0.8)
+    a1.set_yscale("log")
+    a1.set_ylabel("decision time (ms)")
+    a2.set_ylabel("objective gap to exact (%)")
+    a2.set_xlabel("time (min)")
+    a1.legend(fontsize=8, ncol=3)
+    for ax in (a1, a2):
+        ax.grid(alpha=0.3)
+    a1.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def gap_pct(step_row: dict[str, Any]) -> float | None:
+    """(exact optimum - objective) / |exact optimum| in %, for intervals decided by a heuristic."""
+    ref, obj = step_row.get("reference_objective"), step_row.get("objective")
+    if ref is None:
+        return None
+    if obj is None:  # the heuristic found nothing feasible where the exact solver did
+        return float("inf")
+    return 100.0 * (ref - obj) / max(abs(ref), 1e-12)

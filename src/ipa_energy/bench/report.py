@@ -48,8 +48,7 @@ def claims(rows: Sequence[dict[str, Any]], workloads: Sequence[str]) -> list[dic
         for text, a, b, col, op in specs:
             ra, rb = _get(rows, wl, a), _get(rows, wl, b)
             if ra is None or rb is None:
-                out.append({"workload": wl, "claim": text, "verdict": "not run", "evidence": ""})
-                continue
+                continue  # the experiment does not run both systems
             va, vb = ra[col], rb[col]
             ok = va > vb if op == ">" else va <= vb * (1 + 1e-9)
             out.append({"workload": wl, "claim": text, "verdict": "holds" if ok else "DISAGREES",
@@ -63,6 +62,35 @@ def claims(rows: Sequence[dict[str, Any]], workloads: Sequence[str]) -> list[dic
                 "evidence": f"violations {ri['sla_violation_pct']:.3g} % (dropped/unanswered only: "
                             f"{ri['drop_pct']:.3g} %)",
             })
+    return out
+
+
+def decision_summary(results: Sequence[Any]) -> list[dict[str, Any]]:
+    """Per run: decision time per interval and, for heuristic solvers, the objective gap to the exact one."""
+    import numpy as np
+
+    from ipa_energy.bench.plots import gap_pct
+
+    out = []
+    for r in results:
+        times = np.array([row["decision_time_s"] for row in r.steps], dtype=float) * 1e3
+        gaps = [g for g in (gap_pct(row) for row in r.steps) if g is not None]
+        row: dict[str, Any] = {
+            "workload": r.spec.workload, "label": r.spec.label, "seed": r.spec.seed, "intervals": len(times),
+            "decision_ms_p50": float(np.median(times)) if len(times) else float("nan"),
+            "decision_ms_p95": float(np.percentile(times, 95)) if len(times) else float("nan"),
+            "decision_ms_max": float(times.max()) if len(times) else float("nan"),
+        }
+        if gaps:
+            g = np.array(gaps)
+            finite = g[np.isfinite(g)]
+            row.update({
+                "gap_pct_median": float(np.median(finite)) if len(finite) else float("nan"),
+                "gap_pct_max": float(finite.max()) if len(finite) else float("nan"),
+                "intervals_with_gap": int((g > 1e-9).sum()),
+                "intervals_infeasible_for_heuristic": int(np.isinf(g).sum()),
+            })
+        out.append(row)
     return out
 
 
@@ -98,6 +126,7 @@ def write_report(
     out: Path,
     rows: Sequence[dict[str, Any]],
     *,
+    decision_rows: Sequence[dict[str, Any]] = (),
     experiment_name: str,
     plots: dict[str, list[str]],
     sweep_plot: str | None,
@@ -121,13 +150,14 @@ def write_report(
         "",
         "## Results",
         "",
-        _table(main, ["pipeline", "workload", "label", "predictor", "requests", "completed", "dropped",
+        _table(main, ["pipeline", "workload", "label", "predictor", "seed", "requests", "completed", "dropped",
                       "sla_violation_pct", "drop_pct", "pas", "cost_cores", "energy_j", "mean_power_w",
                       "latency_p50_s", "latency_p99_s", "fallback_intervals"]),
         "",
         "## The originals' claims, checked",
         "",
-        _table(claims(main, workloads), ["workload", "claim", "verdict", "evidence"]),
+        _table(claims(main, workloads), ["workload", "claim", "verdict", "evidence"])
+        if claims(main, workloads) else "This experiment runs none of the systems the claims compare.",
         "",
         "Where a claim DISAGREES, the simulation is reported as it came out; nothing was tuned to match.",
         "",
@@ -181,6 +211,20 @@ def write_report(
         ]
         if sweep_plot:
             lines += [f"![energy weight sweep]({sweep_plot})", ""]
+    if decision_rows:
+        cols = ["workload", "label", "seed", "intervals", "decision_ms_p50", "decision_ms_p95", "decision_ms_max"]
+        if any("gap_pct_median" in r for r in decision_rows):
+            cols += ["gap_pct_median", "gap_pct_max", "intervals_with_gap", "intervals_infeasible_for_heuristic"]
+        lines += [
+            "## Decisions per interval",
+            "",
+            "Wall time of each adaptation decision (prediction + problem + solve). For a heuristic solver "
+            "(q-learning), the exact optimum of the same problem is solved beside it and the objective gap "
+            "is (exact - heuristic) / |exact|; per interval in `decisions/*.csv` and the decisions plots.",
+            "",
+            _table(decision_rows, cols),
+            "",
+        ]
     lines += ["## Plots", ""]
     for wl, files in plots.items():
         lines += [f"### {wl}", ""] + [f"![{wl}]({p})" for p in files] + [""]
