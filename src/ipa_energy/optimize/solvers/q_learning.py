@@ -29,7 +29,7 @@ A heuristic: it may return a feasible but sub-optimal answer, or miss feasibilit
   feasible state is seen, a lower bound of the objective). Untried actions thus look as good as the best
   known configuration: optimism relative to what is known, which keeps the greedy phase (epsilon is
   0.01 after ~100 episodes) exploring. ``initial_q="zero"`` is the textbook choice, kept for the
-  ablation in benchmarks/q_learning_quality.py. A 1e-9 random jitter breaks ties at random.
+  ablation in benchmarks/q_learning_quality.py. A relative 1e-9 random jitter breaks ties at random.
 * **Answer**: the policy is extracted by following arg-max actions from the start state until it keeps
   the configuration (or cycles); the answer is the better (by exact objective) of that state and the
   best feasible state seen while learning. :attr:`QLearningSolver.last_report` says which one won, so
