@@ -53,6 +53,14 @@ def claims(rows: Sequence[dict[str, Any]], workloads: Sequence[str]) -> list[dic
             ok = va > vb if op == ">" else va <= vb * (1 + 1e-9)
             out.append({"workload": wl, "claim": text, "verdict": "holds" if ok else "DISAGREES",
                         "evidence": f"{col}: {a} {va:.4g} vs {b} {vb:.4g}"})
+        ext = [r for r in (_get(rows, wl, x) for x in ("ipa", "fa2-low", "fa2-high", "rim-high")) if r is not None]
+        if len(ext) > 1 and ext[0]["label"] == "ipa":
+            lowest = min(ext, key=lambda r: r["energy_j"])
+            out.append({
+                "workload": wl, "claim": "IPA has the lowest energy of IPA, FA2-low, FA2-high, RIM-high (extension)",
+                "verdict": "holds" if lowest["label"] == "ipa" else "DISAGREES",
+                "evidence": ", ".join(f"{r['label']} {r['energy_j']:.4g} J" for r in ext),
+            })
         ri = _get(rows, wl, "ipa")
         if ri is not None:
             ok = ri["sla_violation_pct"] <= 2.0

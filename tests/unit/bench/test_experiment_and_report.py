@@ -58,6 +58,11 @@ def test_claims_report_holds_and_disagrees_with_evidence() -> None:
     assert "8 vs fa2-low 9" in got["FA2-high costs more cores than FA2-low"]["evidence"]
     assert got["ipa-energy uses no more energy than ipa"]["verdict"] == "holds"
     assert got["IPA's SLA violations <= 2 %"]["verdict"] == "DISAGREES"
+    lowest = got["IPA has the lowest energy of IPA, FA2-low, FA2-high, RIM-high (extension)"]
+    assert lowest["verdict"] == "holds" and "fa2-low 1000 J" in lowest["evidence"]
+    rows.append(_row("bursty", "rim-high", energy_j=850.0))
+    got = {c["claim"]: c for c in claims(rows, ["bursty"])}
+    assert got["IPA has the lowest energy of IPA, FA2-low, FA2-high, RIM-high (extension)"]["verdict"] == "DISAGREES"
 
 
 def test_weight_choice_respects_pas_and_violation_bounds() -> None:
