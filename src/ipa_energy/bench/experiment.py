@@ -54,6 +54,9 @@ class ExperimentSpec(StrictModel):
     interval_s: float = Field(default=10.0, gt=0)
     duration_s: float | None = Field(default=None, gt=0)
     sim: SimSpec = SimSpec()
+    #: simulator variants to sweep: each entry overrides ``sim`` and is named in the run's label
+    #: (e.g. start-up delays 0 s vs the defaults vs doubled); null runs ``sim`` as it is
+    sim_sweep: list[SimSpec | None] = Field(default=[None], min_length=1)
     energy_sweep: EnergySweepSpec = EnergySweepSpec()
     workers: int | None = Field(default=None, ge=1)
 
@@ -72,12 +75,15 @@ class RunSpec:
     duration_s: float | None = None
     weights: tuple[tuple[str, float], ...] = ()
     sim: tuple[tuple[str, float], ...] = ()
+    #: the simulator overrides that come from ``sim_sweep`` (shown in the label)
+    sim_label: tuple[tuple[str, float], ...] = ()
     group: str = "main"
 
     @property
     def label(self) -> str:
         parts = [self.system]
         parts += [f"{k}={v:g}" for k, v in self.weights]
+        parts += [f"{k}={v:g}" for k, v in self.sim_label]
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,15 +124,20 @@ def load_experiment(path: str | Path | None) -> ExperimentSpec:
 
 def expand(spec: ExperimentSpec) -> list[RunSpec]:
     """The cartesian product of the sweep, plus the energy-weight sweep runs (group "energy-sweep")."""
-    sim = tuple(sorted((k, v) for k, v in spec.sim.model_dump().items() if v is not None))
+    def set_fields(model: StrictModel | None) -> dict[str, float]:
+        return {} if model is None else {k: v for k, v in model.model_dump().items() if v is not None}
+
+    base_sim = set_fields(spec.sim)
+    sim = tuple(sorted(base_sim.items()))
     runs = []
-    for pipe, wl, system, pred, seed, w in itertools.product(
-        spec.pipelines, spec.workloads, spec.systems, spec.predictors, spec.seeds, spec.weights
+    for pipe, wl, system, pred, seed, w, variant in itertools.product(
+        spec.pipelines, spec.workloads, spec.systems, spec.predictors, spec.seeds, spec.weights, spec.sim_sweep
     ):
-        weights = () if w is None else tuple(sorted((k, v) for k, v in w.model_dump().items() if v is not None))
+        weights = tuple(sorted(set_fields(w).items()))
+        sim_label = tuple(sorted(set_fields(variant).items()))
         runs.append(
             RunSpec(pipe, wl, system, pred, seed, spec.load_scale, spec.interval_s, spec.duration_s,
-                    weights, sim)
+                    weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())), sim_label=sim_label)
         )
     if spec.energy_sweep.enabled:
         for pipe, wl, ew in itertools.product(spec.pipelines, spec.workloads, spec.energy_sweep.energy_weights):

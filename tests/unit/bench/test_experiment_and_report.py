@@ -39,6 +39,21 @@ def test_experiment_yaml_sweeps_and_errors_name_the_field(tmp_path: Path) -> Non
         load_experiment(bad)
 
 
+def test_sim_sweep_overrides_the_base_sim_and_names_the_run(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(
+        "workloads: [bursty]\nsystems: [ipa]\nenergy_sweep: {enabled: false}\nsim: {drop_limit_s: 8}\n"
+        "sim_sweep: [null, {replica_startup_s: 0, variant_switch_s: 0}]\n"
+    )
+    runs = expand(load_experiment(f))
+    assert [r.label for r in runs] == ["ipa", "ipa replica_startup_s=0 variant_switch_s=0"]
+    assert dict(runs[0].sim) == {"drop_limit_s": 8}
+    assert dict(runs[1].sim) == {"drop_limit_s": 8, "replica_startup_s": 0, "variant_switch_s": 0}
+    f.write_text("sim_sweep: [{startup: 1}]\n")
+    with pytest.raises(ConfigError, match=r"sim_sweep\[0\].startup: unknown key"):
+        load_experiment(f)
+
+
 def _row(wl: str, label: str, **kw: float) -> dict[str, object]:
     base = {"workload": wl, "label": label, "group": "main", "mean_power_w": 10.0, "cost_cores": 4.0,
             "energy_j": 1000.0, "sla_violation_pct": 0.1, "drop_pct": 0.0, "pas": 0.5}
