@@ -159,7 +159,7 @@ def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w
 # ---- monitor ---------------------------------------------------------------------------------------
 @energy.command()
 @_meter_options
-@click.option("--interval-s", type=float, default=1.0, show_default=True)
+@click.option("--interval-s", type=float, default=1.0, show_default=True, help="Seconds between screen updates.")
 @click.option("--duration-s", "--duration", type=float, help="Stop after this many seconds (default: Ctrl-C).")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Also write the CSV log here.")
 @click.option("--prometheus-port", type=int, help="Serve Prometheus metrics on this port (127.0.0.1).")
@@ -249,12 +249,14 @@ class _NoLive:
 # ---- plot ------------------------------------------------------------------------------------------
 @energy.command()
 @click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--per", type=click.Choice(["minute", "second"]), default="minute", show_default=True)
+@click.option("--per", type=click.Choice(["minute", "second"]), default="minute", show_default=True,
+              help="Average the power per minute (steps) or keep per-second points.")
 @click.option("--smooth", default="savgol:61", show_default=True,
               help="none | rolling[:N] | ewma[:ALPHA] | savgol[:N] (N in samples).")
 @click.option("--domain", default="pkg", show_default=True, help="pkg, ram, cores, gpu, psys, cpu.")
-@click.option("--out", type=click.Path(dir_okay=False), default="energy.png", show_default=True)
-@click.option("--title")
+@click.option("--out", type=click.Path(dir_okay=False), default="energy.png", show_default=True,
+              help="PNG file to write.")
+@click.option("--title", help="Figure title (default: the log names).")
 def plot(logs: tuple[str, ...], per: str, smooth: str, domain: str, out: str, title: str | None) -> None:
     """Overlay runs: raw per-second power (faint), per-minute average, smoothed line."""
     from ipa_energy.energy.formats import parse_log
@@ -267,13 +269,15 @@ def plot(logs: tuple[str, ...], per: str, smooth: str, domain: str, out: str, ti
 
 # ---- calibrate -------------------------------------------------------------------------------------
 @energy.command()
-@click.option("--powercap-root", type=click.Path(file_okay=False), default="/sys/class/powercap", show_default=True)
+@click.option("--powercap-root", type=click.Path(file_okay=False), default="/sys/class/powercap", show_default=True,
+              help="Root of the powercap sysfs tree (RAPL).")
 @click.option("--max-cores", type=int, help="Highest load level (default: all logical CPUs).")
 @click.option("--step-s", type=float, default=20.0, show_default=True, help="Seconds measured per load level.")
 @click.option("--settle-s", type=float, default=3.0, show_default=True, help="Seconds to settle before each.")
-@click.option("--out", type=click.Path(dir_okay=False), default="power_model.json", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default="power_model.json", show_default=True,
+              help="Where to write the fitted coefficients (the model meter reads this file).")
 @click.option("--name", help="Model name (default: calibrated-<host>).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def calibrate(powercap_root: str, max_cores: int | None, step_s: float, settle_s: float, out: str,
               name: str | None, as_json: bool) -> None:
     """Fit idle W and active W per busy core from stepped CPU load (needs RAPL) and write a coefficients
