@@ -4,6 +4,8 @@
      ├── ConfigError          bad user input (file, field, value); the CLI prints one line, exit 2
      │    └── UnknownNameError   a registry name that does not exist; lists the valid names
      ├── MeterUnavailable      an energy source that is not present or not readable here
+     ├── SolverError           a solver ended in a state it cannot turn into an exact answer
+     │    └── SolverTimeLimit    a MILP solver hit its time limit before proving optimality
      └── BackendError          a serving backend failed
 """
 
@@ -47,6 +49,19 @@ class UnknownNameError(ConfigError, KeyError):
 
 class MeterUnavailable(IpaEnergyError):
     """An energy meter cannot be used on this machine; the message says why (and how to fix it)."""
+
+
+class SolverError(IpaEnergyError):
+    """A MILP solver ended in a state it cannot turn into an exact answer."""
+
+
+class SolverTimeLimit(SolverError):
+    """A MILP solver hit its ``time_limit_s`` before proving optimality (no answer is returned)."""
+
+    def __init__(self, solver: str, time_limit_s: float) -> None:
+        self.solver = solver
+        self.time_limit_s = time_limit_s
+        super().__init__(f"{solver}: HiGHS hit the time limit of {time_limit_s} s before proving optimality")
 
 
 class BackendError(IpaEnergyError):

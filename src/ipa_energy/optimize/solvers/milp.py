@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ipa_energy.errors import IpaEnergyError
+from ipa_energy.errors import SolverError, SolverTimeLimit
 from ipa_energy.optimize.problem import BUDGET_RTOL, Option, Problem, is_feasible, stage_options
 from ipa_energy.optimize.solvers.base import Solver
 
@@ -45,19 +45,6 @@ from ipa_energy.optimize.solvers.base import Solver
 FEASIBILITY_TOL = 1e-9
 #: No-good re-solves after which a MILP solver gives up (each one removes one tolerance-feasible answer).
 MAX_RESOLVES = 100
-
-
-class SolverError(IpaEnergyError):
-    """A MILP solver ended in a state it cannot turn into an exact answer."""
-
-
-class SolverTimeLimit(SolverError):
-    """HiGHS hit the solver's ``time_limit_s`` before proving optimality (no answer is returned)."""
-
-    def __init__(self, solver: str, time_limit_s: float) -> None:
-        self.solver = solver
-        self.time_limit_s = time_limit_s
-        super().__init__(f"{solver}: HiGHS hit the time limit of {time_limit_s} s before proving optimality")
 
 
 class Deadline:
