@@ -10,16 +10,22 @@ dropped; stages are then combined one at a time, keeping only non-dominated part
   X, so being as good at both ends of [lo, hi] means being as good for every completion;
 * budgets add the cores and/or power_w used so far as criteria.
 
+With up to 3 criteria the non-dominated filter sorts the labels lexicographically and checks each against
+a 2-D staircase of the kept ones (one bisection per label); with more it compares kept labels pairwise.
+
 Partial solutions that cannot meet the SLA or a budget even with the cheapest remaining stages are cut.
 In the general (k-D) case a quick beam pass first finds a feasible incumbent, and the exact pass then also
-cuts partial solutions whose optimistic bound (best value per remaining stage, or the largest remaining
-accuracy product with the smallest remaining penalties) cannot reach it. The last stage keeps only the
+cuts partial solutions whose optimistic bound (best value per remaining stage; for product PAS with
+non-negative accuracies and weight, the exact best completion ignoring the SLA, from a backward upper
+envelope of the remaining stages' (accuracy product, penalty) lines; else the largest remaining accuracy
+product with the smallest remaining penalties) cannot reach it. The last stage keeps only the
 best feasible label. Every step is exact: a discarded label is dominated by a kept one in every criterion
 that matters later, or cannot beat a solution already found.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,7 +136,7 @@ def stage_arrays(problem: Problem, s: int) -> _StageArrays:
     return _StageArrays(tuple(names[i] for i in idx), b, n, acc_a, cores, latency_s, ticks, power, penalty)
 
 
-def _skyline2(t: NDArray[np.int64], v: F64) -> NDArray[np.intp]:
+def _skyline2(t: NDArray[np.generic], v: F64) -> NDArray[np.intp]:
     """Indices of points not dominated under (minimise t, maximise v)."""
     order = np.lexsort((-v, t))
     vs = v[order]
@@ -150,13 +156,81 @@ def _interval_product(ranges: Sequence[tuple[float, float]]) -> tuple[float, flo
     return lo, hi
 
 
+def _upper_hull(x: F64, y: F64) -> NDArray[np.intp]:
+    """Indices of the lines ``y + x*A`` that can be the maximum for some A >= 0, given as a 2-D skyline
+    (``x`` ascending, ``y`` descending). Only lines strictly below a chord of their neighbours are dropped
+    (a superset of the exact upper envelope is harmless)."""
+    idx = np.arange(len(x))
+    while len(idx) > 2:
+        xs, ys = x[idx], y[idx]
+        lhs = (ys[1:-1] - ys[:-2]) * (xs[2:] - xs[:-2])
+        rhs = (ys[2:] - ys[:-2]) * (xs[1:-1] - xs[:-2])
+        below = lhs < rhs - 1e-9 * (np.abs(lhs) + np.abs(rhs))
+        if not below.any():
+            break
+        keep = np.ones(len(idx), dtype=bool)
+        keep[1:-1] = ~below
+        idx = idx[keep]
+    return idx
+
+
+def _completion_lines(arrays: Sequence[_StageArrays]) -> list[tuple[F64, F64]]:
+    """Product PAS with non-negative accuracies: for every s, (X, Q) of the completions over stages s.. whose
+    lines ``-Q + X*A`` make up the upper envelope over A >= 0 (the last entry is the empty completion).
+
+    max_j(w_a*A*X_j - Q_j) is then the best value any completion adds to a partial label with accuracy
+    product A >= 0 (ignoring the SLA and budgets), built backwards stage by stage: the envelope of stage
+    s.. uses only envelope lines of stage s+1.. since (x*X, q+Q) is maximal for A only if X is for A*x."""
+    x_cur = np.ones(1)
+    q_cur = np.zeros(1)
+    out = [(x_cur, q_cur)]
+    for a in arrays[::-1]:
+        x = (a.accuracy[:, None] * x_cur[None, :]).ravel()
+        q = (a.penalty[:, None] + q_cur[None, :]).ravel()
+        sky = _skyline2(q, x)  # Q ascending, X ascending
+        x, q = x[sky], q[sky]
+        hull = _upper_hull(x, -q)
+        x_cur, q_cur = x[hull], q[hull]
+        out.append((x_cur, q_cur))
+    out.reverse()
+    return out
+
+
 def _nondominated(c: F64) -> NDArray[np.intp]:
-    """Indices of rows of ``c`` (n x k, all minimised) not dominated by another row (one of equals kept)."""
-    n = c.shape[0]
+    """Indices of rows of ``c`` (n x k, all minimised) not dominated by another row (one of equals kept),
+    in lexicographic order of the rows.
+
+    After a lexicographic sort a row can only be weakly dominated by an earlier one, so a row is kept iff no
+    earlier row is <= in every criterion but the first. For k <= 3 that is a 2-D question answered by a
+    staircase of the kept rows (c2 ascending, c3 descending) with one bisection per row; larger k compares
+    each kept row with every later one.
+    """
+    n, k = c.shape
     if n <= 1:
         return np.arange(n)
     order = np.lexsort(c.T[::-1])
     cs = c[order]
+    if k <= 3:
+        c2: list[float] = cs[:, 1].tolist()
+        c3: list[float] = cs[:, k - 1].tolist()
+        s2: list[float] = []
+        s3: list[float] = []
+        kept: list[int] = []
+        bisect_right = bisect.bisect_right
+        for i in range(n):
+            a = c2[i]
+            b = c3[i]
+            p = bisect_right(s2, a)
+            if p and s3[p - 1] <= b:
+                continue  # an earlier row is <= in c2 and c3 (and in c1, by the sort)
+            kept.append(i)
+            q = p
+            end = len(s2)
+            while q < end and s3[q] >= b:  # staircase steps the new row covers
+                q += 1
+            s2[p:q] = [a]
+            s3[p:q] = [b]
+        return order[np.asarray(kept, dtype=np.intp)]
     alive = np.ones(n, dtype=bool)
     for i in range(n):
         if not alive[i]:
@@ -252,8 +326,19 @@ class ParetoDPSolver(Solver):
         rest_best.append(0.0)
         rest_pen.append(0.0)
         rest_x = [_interval_product(ranges[s + 1 :]) for s in range(len(arrays))]
+        # Product PAS, w_a >= 0 and accuracies >= 0 (A >= 0): the exact best completion, SLA ignored
+        lines = (
+            _completion_lines(arrays)
+            if product and wa >= 0 and all(r[0] >= 0 for r in ranges)
+            else None
+        )
 
         def upper_bound(s: int, acc: F64, pen: F64) -> F64:
+            if lines is not None:
+                x, q = lines[s + 1]
+                if len(x) == 1:
+                    return wa * acc * x[0] - q[0] - pen
+                return np.max(wa * acc[:, None] * x[None, :] - q[None, :], axis=1) - pen
             if product:
                 lo, hi = rest_x[s]
                 return wa * np.maximum(acc * lo, acc * hi) - pen - rest_pen[s + 1]
