@@ -15,10 +15,8 @@ a 2-D staircase of the kept ones (one bisection per label); with more it compare
 
 Partial solutions that cannot meet the SLA or a budget even with the cheapest remaining stages are cut.
 In the general (k-D) case a quick beam pass first finds a feasible incumbent, and the exact pass then also
-cuts partial solutions whose optimistic bound (best value per remaining stage; for product PAS with
-non-negative accuracies and weight, the exact best completion ignoring the SLA, from a backward upper
-envelope of the remaining stages' (accuracy product, penalty) lines; else the largest remaining accuracy
-product with the smallest remaining penalties) cannot reach it. The last stage keeps only the
+cuts partial solutions whose optimistic bound (best value per remaining stage, or the largest remaining
+accuracy product with the smallest remaining penalties) cannot reach it. The last stage keeps only the
 best feasible label. Every step is exact: a discarded label is dominated by a kept one in every criterion
 that matters later, or cannot beat a solution already found.
 """
@@ -136,7 +134,7 @@ def stage_arrays(problem: Problem, s: int) -> _StageArrays:
     return _StageArrays(tuple(names[i] for i in idx), b, n, acc_a, cores, latency_s, ticks, power, penalty)
 
 
-def _skyline2(t: NDArray[np.generic], v: F64) -> NDArray[np.intp]:
+def _skyline2(t: NDArray[np.int64], v: F64) -> NDArray[np.intp]:
     """Indices of points not dominated under (minimise t, maximise v)."""
     order = np.lexsort((-v, t))
     vs = v[order]
@@ -154,46 +152,6 @@ def _interval_product(ranges: Sequence[tuple[float, float]]) -> tuple[float, flo
         cands = (lo * a, lo * b, hi * a, hi * b)
         lo, hi = min(cands), max(cands)
     return lo, hi
-
-
-def _upper_hull(x: F64, y: F64) -> NDArray[np.intp]:
-    """Indices of the lines ``y + x*A`` that can be the maximum for some A >= 0, given as a 2-D skyline
-    (``x`` ascending, ``y`` descending). Only lines strictly below a chord of their neighbours are dropped
-    (a superset of the exact upper envelope is harmless)."""
-    idx = np.arange(len(x))
-    while len(idx) > 2:
-        xs, ys = x[idx], y[idx]
-        lhs = (ys[1:-1] - ys[:-2]) * (xs[2:] - xs[:-2])
-        rhs = (ys[2:] - ys[:-2]) * (xs[1:-1] - xs[:-2])
-        below = lhs < rhs - 1e-9 * (np.abs(lhs) + np.abs(rhs))
-        if not below.any():
-            break
-        keep = np.ones(len(idx), dtype=bool)
-        keep[1:-1] = ~below
-        idx = idx[keep]
-    return idx
-
-
-def _completion_lines(arrays: Sequence[_StageArrays]) -> list[tuple[F64, F64]]:
-    """Product PAS with non-negative accuracies: for every s, (X, Q) of the completions over stages s.. whose
-    lines ``-Q + X*A`` make up the upper envelope over A >= 0 (the last entry is the empty completion).
-
-    max_j(w_a*A*X_j - Q_j) is then the best value any completion adds to a partial label with accuracy
-    product A >= 0 (ignoring the SLA and budgets), built backwards stage by stage: the envelope of stage
-    s.. uses only envelope lines of stage s+1.. since (x*X, q+Q) is maximal for A only if X is for A*x."""
-    x_cur = np.ones(1)
-    q_cur = np.zeros(1)
-    out = [(x_cur, q_cur)]
-    for a in arrays[::-1]:
-        x = (a.accuracy[:, None] * x_cur[None, :]).ravel()
-        q = (a.penalty[:, None] + q_cur[None, :]).ravel()
-        sky = _skyline2(q, x)  # Q ascending, X ascending
-        x, q = x[sky], q[sky]
-        hull = _upper_hull(x, -q)
-        x_cur, q_cur = x[hull], q[hull]
-        out.append((x_cur, q_cur))
-    out.reverse()
-    return out
 
 
 def _nondominated(c: F64) -> NDArray[np.intp]:
@@ -326,19 +284,8 @@ class ParetoDPSolver(Solver):
         rest_best.append(0.0)
         rest_pen.append(0.0)
         rest_x = [_interval_product(ranges[s + 1 :]) for s in range(len(arrays))]
-        # Product PAS, w_a >= 0 and accuracies >= 0 (A >= 0): the exact best completion, SLA ignored
-        lines = (
-            _completion_lines(arrays)
-            if product and wa >= 0 and all(r[0] >= 0 for r in ranges)
-            else None
-        )
 
         def upper_bound(s: int, acc: F64, pen: F64) -> F64:
-            if lines is not None:
-                x, q = lines[s + 1]
-                if len(x) == 1:
-                    return wa * acc * x[0] - q[0] - pen
-                return np.max(wa * acc[:, None] * x[None, :] - q[None, :], axis=1) - pen
             if product:
                 lo, hi = rest_x[s]
                 return wa * np.maximum(acc * lo, acc * hi) - pen - rest_pen[s + 1]
@@ -359,14 +306,18 @@ class ParetoDPSolver(Solver):
                 acc = facc[:, None] * a.accuracy[None, :] if product else facc[:, None] + a.accuracy[None, :]
                 acc = acc.ravel()
                 pen = (fpen[:, None] + a.penalty[None, :]).ravel()
-                cores = (fcores[:, None] + a.cores[None, :]).ravel()
-                pw = (fpow[:, None] + a.power_w[None, :]).ravel()
-                ok_mask = t + rest_t[s + 1] <= sla
+                ok_mask = t <= sla - rest_t[s + 1]
                 if use_cores:
+                    cores = (fcores[:, None] + a.cores[None, :]).ravel()
                     ok_mask &= cores + rest_c[s + 1] <= core_cap
+                else:  # not a criterion: carried along unchanged (never read)
+                    cores = fcores
                 if use_power:
+                    pw = (fpow[:, None] + a.power_w[None, :]).ravel()
                     ok_mask &= pw + rest_p[s + 1] <= power_cap
-                ub = upper_bound(s, acc, pen)
+                else:
+                    pw = fpow
+                ub = upper_bound(s, acc, pen) if beam is not None or lower_bound > -math.inf else pen
                 if lower_bound > -math.inf:
                     ok_mask &= ub >= lower_bound
                 ok = np.flatnonzero(ok_mask)
@@ -378,9 +329,15 @@ class ParetoDPSolver(Solver):
                     keep = ok[np.argpartition(-ub[ok], beam)[:beam]]
                 else:
                     lo, hi = rest_x[s]
-                    keep = ok[_nondominated(criteria(t[ok], acc[ok], pen[ok], cores[ok], pw[ok], lo, hi))]
+                    c_ok = cores[ok] if use_cores else cores
+                    p_ok = pw[ok] if use_power else pw
+                    keep = ok[_nondominated(criteria(t[ok], acc[ok], pen[ok], c_ok, p_ok, lo, hi))]
                 back.append((keep // m, keep % m))
-                ft, facc, fpen, fcores, fpow = t[keep], acc[keep], pen[keep], cores[keep], pw[keep]
+                ft, facc, fpen = t[keep], acc[keep], pen[keep]
+                if use_cores:
+                    fcores = cores[keep]
+                if use_power:
+                    fpow = pw[keep]
             return back, float(wa * facc[0] - fpen[0])
 
         # An incumbent from a narrow beam lets the exact pass drop every label whose bound cannot reach it
