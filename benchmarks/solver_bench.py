@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ipa_energy.optimize.problem import Decision, Problem
+from ipa_energy.optimize.problem import Decision, Problem, same_optimum
 from ipa_energy.optimize.random_problems import BATCHES, random_problem
 from ipa_energy.optimize.solvers import get_solver
 from ipa_energy.optimize.solvers.base import Solver
@@ -61,15 +61,6 @@ def timed(solver: Solver, problem: Problem) -> tuple[Decision | None, float, boo
     except SolverTimeLimit as e:
         return None, e.time_limit_s, True
     return d, d.solve_time_s, False
-
-
-def agrees(d: Decision, ref: Decision) -> bool:
-    if d.feasible != ref.feasible:
-        return False
-    if not d.feasible:
-        return True
-    assert d.objective is not None and ref.objective is not None
-    return abs(d.objective - ref.objective) <= 1e-9 * max(1.0, abs(ref.objective))
 
 
 def random_family(n_stages: int, n_variants: int, mode: str, seeds: int) -> Iterator[tuple[str, Problem]]:
@@ -155,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                         cells[n].times_s.append(t)
                         per_problem.setdefault(n, []).append(t)
                         cells[n].capped += capped
-                        if d is not None and not agrees(d, ref):
+                        if d is not None and not same_optimum(d, ref):
                             cells[n].mismatches += 1
                             failures += 1
                             print(f"MISMATCH {n} on {label} {pname}: {d.objective} vs dp {ref.objective}",

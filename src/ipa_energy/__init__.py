@@ -20,6 +20,7 @@ _EXPORTS = {
     "Weights": "ipa_energy.optimize.problem",
     "Decision": "ipa_energy.optimize.problem",
     "evaluate": "ipa_energy.optimize.problem",
+    "same_optimum": "ipa_energy.optimize.problem",
     "load_problem": "ipa_energy.optimize.problem_io",
     "problem_from_dict": "ipa_energy.optimize.problem_io",
     "problem_to_dict": "ipa_energy.optimize.problem_io",

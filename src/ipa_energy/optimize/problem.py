@@ -217,6 +217,17 @@ class Decision:
         return d
 
 
+def same_optimum(a: Decision, ref: Decision, rel_tol: float = 1e-9) -> bool:
+    """Whether two decisions agree: both infeasible, or both feasible with objectives within ``rel_tol``
+    (relative to max(1, |ref|)). Solvers may pick different configurations of equal value."""
+    if a.feasible != ref.feasible:
+        return False
+    if not a.feasible:
+        return True
+    assert a.objective is not None and ref.objective is not None
+    return abs(a.objective - ref.objective) <= rel_tol * max(1.0, abs(ref.objective))
+
+
 def pas_of(problem: Problem, accuracies: list[float] | tuple[float, ...]) -> float:
     if problem.accuracy_method == "product":
         return math.prod(accuracies)

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from ipa_energy.optimize.problem import same_optimum
 from ipa_energy.optimize.random_problems import random_problem
 from ipa_energy.optimize.solvers import get_solver
-
-
-def _same(a, b) -> bool:  # type: ignore[no-untyped-def]
-    if a.feasible != b.feasible:
-        return False
-    if not a.feasible:
-        return True
-    return abs(a.objective - b.objective) <= 1e-9 * max(1.0, abs(b.objective))
 
 
 @pytest.mark.parametrize("mode", ["sum", "product"])
@@ -24,6 +17,6 @@ def test_dp_matches_brute(mode: str, budgets: bool) -> None:
     for seed in range(150):
         p = random_problem(seed, accuracy_method=mode, budgets=budgets, fixed=seed % 2 == 0)
         a, b = dp.solve(p), brute.solve(p)
-        assert _same(a, b), (seed, a, b)
+        assert same_optimum(a, b), (seed, a, b)
         n_infeasible += not b.feasible
     assert 0 < n_infeasible < 150  # the sample covers both outcomes

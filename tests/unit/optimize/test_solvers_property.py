@@ -24,6 +24,7 @@ from ipa_energy.optimize.problem import (
     Weights,
     evaluate,
     min_replicas,
+    same_optimum,
     stage_options,
     to_ticks,
 )
@@ -31,15 +32,6 @@ from ipa_energy.optimize.random_problems import random_problem
 from ipa_energy.optimize.solvers import get_solver
 
 EXACT = ("dp", "milp", "ipa-milp")
-
-
-def same_optimum(a: Decision, ref: Decision) -> bool:
-    if a.feasible != ref.feasible:
-        return False
-    if not a.feasible:
-        return True
-    assert a.objective is not None and ref.objective is not None
-    return abs(a.objective - ref.objective) <= 1e-9 * max(1.0, abs(ref.objective))
 
 
 def assert_consistent(problem: Problem, d: Decision) -> None:
