@@ -80,3 +80,29 @@ def test_bench_unknown_system_fails_before_running(tmp_path: Path) -> None:
     assert p.returncode == 2
     assert "systems[1]: unknown system 'fa9'; valid:" in p.stderr and "rim-low" in p.stderr
     assert not (tmp_path / "o" / "summary.csv").exists()
+
+
+def test_bench_ctrl_c_keeps_finished_runs_and_lists_the_rest(tmp_path: Path) -> None:
+    import json
+    import signal
+    import time
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(
+        "workloads: [bursty, steady_high, fluctuating]\nsystems: [ipa, fa2-low, fa2-high, rim-high]\n"
+        "predictors: [reactive]\nseeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\nload_scale: 10\n"
+        "energy_sweep: {enabled: false}\nworkers: 2\n"
+    )
+    out = tmp_path / "out"
+    proc = subprocess.Popen([*CLI, "bench", "--out", str(out), "--config", str(exp), "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(8.0)  # 120 runs take far longer; some have finished by now
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr
+    assert "not run (interrupted)" in stdout
+    done = list(csv.DictReader((out / "summary.csv").open()))
+    skipped = json.loads((out / "failures.json").read_text())
+    assert all("interrupted" in f["error"] for f in skipped)
+    assert len(done) + len(skipped) == 120 and len(skipped) > 0
+    assert "Failed or interrupted runs" in (out / "report.md").read_text()

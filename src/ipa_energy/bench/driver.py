@@ -10,7 +10,7 @@ from ipa_energy.bench import plots
 from ipa_energy.bench.experiment import ExperimentSpec, check_names, expand
 from ipa_energy.bench.report import decision_summary, write_report
 from ipa_energy.bench.run import RunResult
-from ipa_energy.bench.runner import RunFailure, run_all
+from ipa_energy.bench.runner import INTERRUPTED, RunFailure, run_all
 from ipa_energy.bench.tables import write_outputs
 
 
@@ -20,6 +20,7 @@ class BenchOutcome:
     report: Path
     n_runs: int
     n_failed: int
+    n_interrupted: int
     wall_s: float
 
 
@@ -63,4 +64,5 @@ def run_bench(
         failures=[f"{f.spec.label} on {f.spec.workload}: {f.error.splitlines()[0]}" for f in failures],
         wall_s=wall_s,
     )
-    return BenchOutcome(out, report, len(runs), len(failures), wall_s)
+    n_interrupted = sum(f.error == INTERRUPTED for f in failures)
+    return BenchOutcome(out, report, len(runs), len(failures) - n_interrupted, n_interrupted, wall_s)

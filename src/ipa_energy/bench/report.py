@@ -237,7 +237,7 @@ def write_report(
     for wl, files in plots.items():
         lines += [f"### {wl}", ""] + [f"![{wl}]({p})" for p in files] + [""]
     if failures:
-        lines += ["## Failed runs", "", *[f"- {f}" for f in failures], ""]
+        lines += ["## Failed or interrupted runs", "", *[f"- {f}" for f in failures], ""]
     lines += ["Per-second timelines are in `timelines/`, each interval's decision in `decisions/`, the "
               "resolved configuration in `config.resolved.yaml`.", ""]
     path = out / "report.md"

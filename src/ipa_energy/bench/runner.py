@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,6 +28,14 @@ def _safe_run(spec: RunSpec) -> RunResult | RunFailure:
         return RunFailure(spec, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}")
 
 
+INTERRUPTED = "interrupted (Ctrl-C) before it ran"
+
+
+def _ignore_sigint() -> None:
+    """Pool workers leave Ctrl-C to the parent, which lets running runs finish and keeps their results."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
@@ -34,7 +43,11 @@ def default_workers() -> int:
 def run_all(
     specs: Sequence[RunSpec], *, workers: int | None = None, show_progress: bool = True
 ) -> list[RunResult | RunFailure]:
-    """Run every spec; results come back in the order of ``specs``."""
+    """Run every spec; results come back in the order of ``specs``.
+
+    On Ctrl-C, runs already started finish, runs not started come back as :class:`RunFailure` with
+    :data:`INTERRUPTED`, and nothing finished is lost.
+    """
     workers = workers or default_workers()
     results: list[RunResult | RunFailure | None] = [None] * len(specs)
     columns = (
@@ -42,14 +55,25 @@ def run_all(
     )
     with Progress(*columns, disable=not show_progress, transient=False) as progress:
         task = progress.add_task("simulating", total=len(specs))
-        if workers == 1:
-            for i, spec in enumerate(specs):
-                results[i] = _safe_run(spec)
-                progress.advance(task)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_safe_run, spec): i for i, spec in enumerate(specs)}
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
+        try:
+            if workers == 1:
+                for i, spec in enumerate(specs):
+                    results[i] = _safe_run(spec)
                     progress.advance(task)
-    return [r for r in results if r is not None]
+            else:
+                with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint) as pool:
+                    futures = {pool.submit(_safe_run, spec): i for i, spec in enumerate(specs)}
+                    try:
+                        for fut in as_completed(futures):
+                            results[futures[fut]] = fut.result()
+                            progress.advance(task)
+                    except KeyboardInterrupt:
+                        for fut in futures:
+                            fut.cancel()
+                        for fut, i in futures.items():  # the runs already started finish
+                            if not fut.cancelled():
+                                results[i] = fut.result()
+                        raise
+        except KeyboardInterrupt:
+            progress.update(task, description="interrupted")
+    return [r if r is not None else RunFailure(specs[i], INTERRUPTED) for i, r in enumerate(results)]

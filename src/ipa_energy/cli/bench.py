@@ -21,9 +21,12 @@ def bench(out_dir: str, config_path: str | None, workers: int | None, no_progres
 
     spec = load_experiment(config_path)
     outcome = run_bench(spec, Path(out_dir), workers=workers, show_progress=not no_progress)
+    interrupted = f", {outcome.n_interrupted} not run (interrupted)" if outcome.n_interrupted else ""
     click.echo(
-        f"{outcome.n_runs} runs ({outcome.n_failed} failed) in {outcome.wall_s:.1f} s -> "
+        f"{outcome.n_runs} runs ({outcome.n_failed} failed{interrupted}) in {outcome.wall_s:.1f} s -> "
         f"{outcome.out / 'summary.csv'}, {outcome.report}"
     )
+    if outcome.n_interrupted:
+        raise SystemExit(130)
     if outcome.n_failed:
         raise SystemExit(1)
