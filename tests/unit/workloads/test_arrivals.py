@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -74,11 +72,9 @@ def test_unknown_process() -> None:
         arrival_times(load_workload("bursty"), 0, process="gamma")
 
 
-def test_scaled_bursty_is_fast() -> None:
+def test_scaled_bursty_count() -> None:
+    # speed is measured by benchmarks/simulator_speed.py, not asserted here
     w = load_workload("bursty", load_scale=100)  # about 1.44 M requests
-    arrival_times(w, seed=0)  # warm-up
-    t0 = time.perf_counter()
     t = arrival_times(w, seed=1)
-    elapsed = time.perf_counter() - t0
     assert abs(t.size - 1_443_700) < 5 * np.sqrt(1_443_700)
-    assert elapsed < 1.0, elapsed  # typically ~0.05 s; generous for a loaded 2-core machine
+    assert np.all(np.diff(t) >= 0)
