@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from ipa_energy.errors import ConfigError
+from ipa_energy.profiles.power_model import IDLE_POWER_W_PER_CORE
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,10 @@ class SimParams:
     latency_noise_cv: float = 0.0
     #: Seed of the latency noise (the only randomness inside the simulator).
     seed: int = 0
-    #: Power drawn by each core allocated to an existing replica, busy or not. The default is Cloud Carbon
-    #: Footprint's average minimum watts per vCPU (SPECpower-derived; see energy/power_models.csv).
-    idle_power_w_per_core: float = 0.74
+    #: Power drawn by each core allocated to an existing replica, busy or not. The default is the reference
+    #: profiles' power model (:data:`ipa_energy.profiles.power_model.IDLE_POWER_W_PER_CORE`), the same value
+    #: the optimizer charges, so planning and simulation use one power model.
+    idle_power_w_per_core: float = IDLE_POWER_W_PER_CORE
     #: Constant power added every second (the rest of the node), so results can be set beside
     #: whole-node measurements (the energy extension's node idled at about 73 W). Off by default.
     node_base_power_w: float = 0.0
