@@ -22,8 +22,9 @@ def test_simulate_json_accounts_for_every_request() -> None:
     out = json.loads(p.stdout)
     assert set(out) == {
         "requests", "completed", "dropped", "sla_violation_pct", "pas", "cost_cores", "energy_j",
-        "mean_power_w", "latency_p50_s", "latency_p99_s", "simulated_s", "wall_s",
+        "mean_power_w", "latency_p50_s", "latency_p99_s", "simulated_s", "wall_s", "energy_source",
     }
+    assert out["energy_source"].startswith("model (estimated")
     assert out["simulated_s"] == 200
     assert out["completed"] + out["dropped"] <= out["requests"]
     assert out["completed"] > 0.9 * out["requests"]

@@ -12,6 +12,8 @@ JSON_KEYS = (
     "requests", "completed", "dropped", "sla_violation_pct", "pas", "cost_cores", "energy_j",
     "mean_power_w", "latency_p50_s", "latency_p99_s", "simulated_s", "wall_s",
 )
+#: the simulator's energy is never a measurement: every output says so
+ENERGY_SOURCE = "model (estimated from the profile's power model)"
 
 
 @click.command()
@@ -50,8 +52,10 @@ def simulate(
     m = result.metrics
     if as_json:
         obj = {k: (None if isinstance(m[k], float) and math.isnan(m[k]) else m[k]) for k in JSON_KEYS}
+        obj["energy_source"] = ENERGY_SOURCE
         click.echo(json.dumps(obj))
         return
     for k in METRIC_COLUMNS:
         v = m[k]
         click.echo(f"{k:>22}: {v:.6g}" if isinstance(v, float) else f"{k:>22}: {v}")
+    click.echo(f"{'energy_source':>22}: {ENERGY_SOURCE}")
