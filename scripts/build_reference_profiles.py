@@ -96,10 +96,14 @@ ARCH_RATIO = {
 
 README_HEAD = """# Shipped pipelines and reference profiles: provenance
 
-Every file here is **generated** by `scripts/build_reference_profiles.py` from the IPA reference data
-(the `data/ipa/` folder of the shared data; its README lists the upstream repositories and licences).
-Regenerate with `python scripts/build_reference_profiles.py --data-dir DATA/ipa`; check with `--check`.
-Do not edit by hand.
+Every file here for the five IPA pipelines is **generated** by `scripts/build_reference_profiles.py` from
+the IPA reference data (the `data/ipa/` folder of the shared data; its README lists the upstream
+repositories and licences). Regenerate with `python scripts/build_reference_profiles.py --data-dir DATA/ipa`;
+check with `--check`. Do not edit by hand.
+
+Two pipelines are not built from that data: `digits` and `video-tv` run real models on the local executor;
+their accuracies come from held-out measurement (digits) or torchvision's model cards (video-tv), and their
+profiles were measured with `ipa-energy profile` (see the header of each YAML and the CSVs' source column).
 
 Licence caveat: the IPA repositories have no licence file covering their data (see the shared data
 README). These tables are derived (fitted estimates, settings and model-card accuracies), not copies of

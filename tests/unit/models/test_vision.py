@@ -35,3 +35,18 @@ def test_detector_returns_one_crop_per_image(tmp_path: object) -> None:
     assert r.weights == RANDOM_INIT
     out = r.run(np.random.default_rng(0).random((2, 3, 96, 96), dtype=np.float32))
     assert out.shape == (2, 3, 64, 64)
+
+
+def test_video_tv_pipeline_is_servable_with_torchvision_models() -> None:
+    """Every variant of the shipped video-tv pipeline has a torchvision model, with the model card's accuracy."""
+    from ipa_energy.models import spec_for
+    from ipa_energy.pipelines import load_pipeline
+
+    p = load_pipeline("video-tv")
+    names = [v.name for s in p.stages for v in s.variants]
+    assert len(p.stages[0].variants) >= 3 and len(p.stages[1].variants) == 5
+    for s in p.stages:
+        for v in s.variants:
+            assert spec_for(v.name).family == "torchvision"
+            assert v.accuracy == pytest.approx(VARIANTS[v.name].accuracy / 100)
+    assert {r.source.split(" ")[0] for r in p.profile.rows} == {"measured:ipa-energy"}, names

@@ -15,9 +15,9 @@ from ipa_energy.errors import ConfigError, UnknownNameError
 from ipa_energy.pipelines import data_dir, load_pipeline, pipeline_names
 from ipa_energy.profiles import load_profile, profile_to_csv
 
-#: IPA's five pipelines (reference profiles); `digits` (real measured models) ships beside them
+#: IPA's five pipelines (reference profiles); `digits` and `video-tv` (real models, measured profiles) ship beside them
 SHIPPED = ("audio-qa", "audio-sent", "nlp", "sum-qa", "video")
-ALL_SHIPPED = ("audio-qa", "audio-sent", "digits", "nlp", "sum-qa", "video")
+ALL_SHIPPED = ("audio-qa", "audio-sent", "digits", "nlp", "sum-qa", "video", "video-tv")
 BATCHES = (1, 2, 4, 8, 16, 32, 64)
 
 
@@ -170,7 +170,7 @@ def test_measured_profile_replaces_reference(tmp_path: Path) -> None:
 
 
 def test_unknown_name_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(UnknownNameError, match="valid: audio-qa, audio-sent, digits, nlp, sum-qa, video"):
+    with pytest.raises(UnknownNameError, match="valid: audio-qa, audio-sent, digits, nlp, sum-qa, video, video-tv"):
         load_pipeline("vidoe")
     with pytest.raises(ConfigError, match="not found"):
         load_pipeline(tmp_path / "none.yaml")
