@@ -236,8 +236,8 @@ def summarise_bench(out_dir: str) -> None:
 
     import yaml
 
-    from ipa_energy.bench.experiment import RunSpec
     from ipa_energy.bench.tables import run_slug
+    from ipa_energy.runs import RunSpec
 
     out = Path(out_dir)
     runs = yaml.safe_load((out / "config.resolved.yaml").read_text())["runs"]
@@ -247,7 +247,8 @@ def summarise_bench(out_dir: str) -> None:
     minutes: dict[tuple[str, int], dict[str, list[float]]] = {}  # (workload, seed) -> label -> J per minute
     configs: dict[tuple[str, int], dict[str, list[str]]] = {}  # (workload, seed) -> label -> config per interval
     for d in runs:
-        spec = RunSpec(**{**d, "weights": tuple(d["weights"].items()), "sim": tuple(d["sim"].items())})
+        spec = RunSpec(**{**d, "weights": tuple(d["weights"].items()), "sim": tuple(d["sim"].items()),
+                          "sim_label": tuple(d.get("sim_label", {}).items())})
         row = next(
             r for r in summary
             if (r["workload"], r["label"], r["seed"], r["group"])

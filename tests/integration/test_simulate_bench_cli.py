@@ -20,15 +20,22 @@ def test_simulate_json_accounts_for_every_request() -> None:
              "--predictor", "reactive", "--duration-s", "200", "--json")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
-    assert set(out) == {
-        "requests", "completed", "dropped", "sla_violation_pct", "pas", "cost_cores", "energy_j",
-        "mean_power_w", "latency_p50_s", "latency_p99_s", "simulated_s", "wall_s", "energy_source",
-    }
+    from ipa_energy.runs.metrics import METRIC_COLUMNS
+
+    assert set(METRIC_COLUMNS) | {"stages", "reconfigurations", "interrupted"} == set(out)
     assert out["energy_source"].startswith("model (estimated")
-    assert out["simulated_s"] == 200
-    assert out["completed"] + out["dropped"] <= out["requests"]
-    assert out["completed"] > 0.9 * out["requests"]
-    assert out["energy_j"] > 0 and abs(out["mean_power_w"] - out["energy_j"] / 200) < 1e-6
+    assert out["energy_scope"].startswith("allocated cores")
+    # the run drains after the trace: every request is accounted for
+    assert out["sent"] == out["completed"] + out["dropped"] + out["failed"] + out["in_flight"]
+    assert out["in_flight"] == 0 and out["failed"] == 0
+    assert out["served_s"] >= 200
+    assert out["completed"] > 0.9 * out["sent"]
+    assert out["energy_j"] > 0 and abs(out["mean_power_w"] - out["energy_j"] / out["served_s"]) < 1e-6
+    # energy with its scope: idle + dynamic = total; stages + unattributed = total
+    assert abs(out["idle_energy_j"] + out["dynamic_energy_j"] - out["energy_j"]) < 1e-6 * out["energy_j"]
+    staged = sum(x["energy_j"] for x in out["stages"]) + out["unattributed_energy_j"]
+    assert abs(staged - out["energy_j"]) < 1e-6 * out["energy_j"]
+    assert [x["stage"] for x in out["stages"]] == ["crop", "classification"]
 
 
 def test_simulate_rejects_unknown_names_listing_valid_ones() -> None:
@@ -53,13 +60,15 @@ def test_bench_writes_summary_timelines_plots_report_and_config(tmp_path: Path) 
         ("main", "ipa"), ("main", "fa2-high"), ("energy-sweep", "ipa-energy energy=0"),
         ("energy-sweep", "ipa-energy energy=0.1"),
     ]
-    for col in ("workload", "system", "requests", "completed", "dropped", "sla_violation_pct", "pas",
+    for col in ("workload", "system", "sent", "completed", "dropped", "sla_violation_pct", "pas",
                 "cost_cores", "energy_j", "mean_power_w", "latency_p50_s", "latency_p99_s"):
         assert col in rows[0]
     assert len(list((out / "timelines").glob("*.csv"))) == 4
     assert len(list((out / "decisions").glob("*.csv"))) == 4
     timeline = list(csv.DictReader(next((out / "timelines").glob("main_*ipa_*.csv")).open()))
-    assert len(timeline) == 120
+    assert len(timeline) >= 120  # the trace, then the drain (no arrivals)
+    assert all(int(r["arrivals"]) == 0 for r in timeline[120:])
+    assert len(list((out / "energy").glob("*.csv"))) == 4
     assert (out / "plots" / "energy_video_bursty_reactive_0.png").stat().st_size > 10_000
     report = (out / "report.md").read_text()
     assert "FA2-high draws more power than IPA" in report and "energy_weight_sweep.png" in report

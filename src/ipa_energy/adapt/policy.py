@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,12 +13,8 @@ from ipa_energy.adapt.fallback import fallback_config
 from ipa_energy.backends.base import PipelineConfig, StageConfig
 from ipa_energy.optimize.problem import Decision, Problem
 from ipa_energy.optimize.solvers.base import Solver
-
-
-class RatePredictor(Protocol):
-    """Any load predictor (see ``ipa_energy.predict``): per-second history in, predicted rps out."""
-
-    def predict(self, history_rps: NDArray[np.float64]) -> float: ...
+from ipa_energy.optimize.verify import verify_decision
+from ipa_energy.predict.base import Predictor
 
 
 @dataclass(frozen=True)
@@ -39,17 +34,24 @@ class AdaptationStep:
     predicted_rate_rps: float
     decision: Decision
     config: PipelineConfig
-    #: "solver" when the solver's answer was applied, "fallback" when the problem was infeasible
+    #: "solver" when the solver's answer was applied, "fallback" when the problem was infeasible,
+    #: "rejected" when the solver called a decision feasible that the problem check refused
     source: str
     changed_stages: tuple[int, ...]
     #: wall time of the whole decision (prediction + problem building + solve)
     decision_time_s: float
     #: the exact optimum of the same problem when the policy's solver is a heuristic (else None)
     reference_objective: float | None = None
+    #: why the solver's "feasible" answer was refused by :func:`ipa_energy.optimize.verify.verify_decision`
+    rejected: tuple[str, ...] = ()
 
 
 class Policy:
-    """Predict, build the problem for the predicted rate, solve; fall back when infeasible.
+    """Predict, build the problem for the predicted rate, solve, verify; fall back when infeasible.
+
+    Every answer is checked against the problem before it is applied: a decision the solver calls
+    feasible but that breaks the problem (too few replicas, over the SLA or a budget, replicas < 1) is
+    recorded as ``rejected`` and replaced by the fallback, never trusted.
 
     ``problem_for_rate`` builds the canonical problem (the pipeline, system preset and weights are bound
     in it), so every decision can be saved with ``problem_to_dict`` and replayed alone.
@@ -59,7 +61,7 @@ class Policy:
         self,
         problem_for_rate: Callable[[float], Problem],
         solver: Solver,
-        predictor: RatePredictor,
+        predictor: Predictor,
         *,
         min_rate_rps: float = 1.0,
         initial_rate_rps: float | None = None,
@@ -86,14 +88,15 @@ class Policy:
         rate = self.predict(snap.history_rps)
         problem = self.problem_for_rate(rate)
         decision = self.solver.solve(problem)
-        if decision.feasible:
+        rejected = tuple(verify_decision(problem, decision))
+        if decision.feasible and not rejected:
             config = PipelineConfig(
                 tuple(StageConfig(s.variant, s.batch, s.replicas) for s in decision.stages)
             )
             source = "solver"
         else:
             config = fallback_config(problem)
-            source = "fallback"
+            source = "rejected" if rejected else "fallback"
         elapsed = time.perf_counter() - t0
         reference = None
         if self.reference_solver is not None:
@@ -107,4 +110,5 @@ class Policy:
             changed_stages=config.diff(snap.current),
             decision_time_s=elapsed,
             reference_objective=reference,
+            rejected=rejected,
         )

@@ -3,21 +3,30 @@ real PyTorch models, and (later) Ray Serve. The adapter never knows which one it
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ipa_energy.backends.base import (
     Backend,
+    BackendContext,
     Clock,
     PipelineConfig,
     SecondRecord,
     StageConfig,
+    StopRequested,
 )
 from ipa_energy.registry import Registry
 
-BACKENDS: Registry[type[Backend]] = Registry(
+#: backend name -> builder ``(ctx: BackendContext) -> Backend``; ``BACKENDS.create(name, ctx=ctx)``.
+#: Adding a backend is one module with a builder and one line here.
+BACKENDS: Registry[Callable[..., Backend]] = Registry(
     "backend",
     {
-        "sim": "ipa_energy.backends.simulator.backend:SimulatorBackend",
-        "local": "ipa_energy.backends.local.backend:LocalBackend",
+        "sim": "ipa_energy.backends.simulator.build:build_simulator",
+        "local": "ipa_energy.backends.local.build:build_local",
     },
 )
 
-__all__ = ["BACKENDS", "Backend", "Clock", "PipelineConfig", "SecondRecord", "StageConfig"]
+__all__ = [
+    "BACKENDS", "Backend", "BackendContext", "Clock", "PipelineConfig", "SecondRecord", "StageConfig",
+    "StopRequested",
+]

@@ -13,9 +13,11 @@ Time is pipeline time in seconds since the run started, read from the injected :
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,11 +67,28 @@ class SecondRecord:
     #: pipeline accuracy score of the configuration serving at the end of the second
     pas: float
     power_w: float
+    #: energy of the second within the backend's :attr:`Backend.energy_scope`
     energy_j: float
-    #: where the energy number comes from: "model" (simulator power model), "rapl", "estimated", ...
+    #: where the energy number comes from: "rapl" (measured), "model (estimated)", ...
     energy_source: str
     queue_lengths: tuple[int, ...]
     config: PipelineConfig
+    #: the part of ``energy_j`` drawn whatever is served (idle cores, the node base); idle + dynamic = total
+    idle_energy_j: float = 0.0
+    #: the part of ``energy_j`` caused by serving
+    dynamic_energy_j: float = 0.0
+    #: energy attributed to each stage, in pipeline order; sum + ``unattributed_energy_j`` = ``energy_j``
+    stage_energy_j: tuple[float, ...] = ()
+    #: energy in scope that belongs to no stage (idle of the machine, the router, other processes)
+    unattributed_energy_j: float = 0.0
+
+    def __post_init__(self) -> None:
+        tol = 1e-6 * max(1.0, abs(self.energy_j))
+        if abs(self.idle_energy_j + self.dynamic_energy_j - self.energy_j) > tol:
+            raise ValueError(f"second {self.t_s}: idle + dynamic energy != total ({self.idle_energy_j} + "
+                             f"{self.dynamic_energy_j} != {self.energy_j})")
+        if abs(math.fsum(self.stage_energy_j) + self.unattributed_energy_j - self.energy_j) > tol:
+            raise ValueError(f"second {self.t_s}: stage + unattributed energy != total")
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,13 @@ class RunSummary:
 
 
 class Backend(ABC):
-    """A pipeline being served. Subclasses: simulator, local executor, Ray Serve."""
+    """A pipeline being served. Subclasses: simulator, local executor, Ray Serve.
+
+    ``energy_scope`` says what the per-second ``energy_j`` covers (e.g. "allocated cores of the
+    pipeline", "serving processes", "CPU package"): every output that carries energy carries it too.
+    """
+
+    energy_scope: str = "none"
 
     @abstractmethod
     def apply(self, config: PipelineConfig) -> None:
@@ -111,5 +136,43 @@ class Backend(ABC):
     def summary(self) -> RunSummary:
         """Totals so far (call after the last ``run_until``)."""
 
+    # ---- the run's life (the run path calls these; defaults suit a backend with nothing to wait for)
+    def start(self, config: PipelineConfig) -> None:
+        """Deploy the first configuration so that it is serving when the run starts (t = 0)."""
+        self.apply(config)
+
+    def request_stop(self) -> None:  # noqa: B027 - optional hook
+        """Ask the run to end early (safe from a signal handler): the next ``run_until`` raises
+        :class:`StopRequested`. Backends that cannot be interrupted ignore it."""
+
+    def finish(self, drain_s: float) -> None:  # noqa: B027 - optional hook
+        """After the last interval: admit nothing more, serve what is in the pipeline for up to
+        ``drain_s`` seconds (the drop limit), and close the last second."""
+
+    def extras(self) -> dict[str, Any]:
+        """Backend-specific figures for the run's outputs (accuracy, retried requests, weights, ...)."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (processes, meters). Idempotent."""
+
+
+class StopRequested(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by ``run_until`` after :meth:`Backend.request_stop` (Ctrl-C, SIGTERM)."""
+
+
+@dataclass(frozen=True)
+class BackendContext:
+    """What the run path hands a backend builder (``BACKENDS.create(name, ctx=...)``).
+
+    ``pipeline`` is a loaded :class:`ipa_energy.pipelines.model.Pipeline`; ``options`` holds settings
+    only some backends read (simulator overrides, model cache, image size, a cluster address).
+    """
+
+    pipeline: Any
+    arrival_times_s: NDArray[np.float64]
+    system: str
+    seed: int
+    max_batch_wait_s: float | None = None
+    meter: str = "auto"
+    options: Mapping[str, Any] = field(default_factory=dict)

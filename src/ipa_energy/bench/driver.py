@@ -9,9 +9,9 @@ from pathlib import Path
 from ipa_energy.bench import plots
 from ipa_energy.bench.experiment import ExperimentSpec, check_names, expand
 from ipa_energy.bench.report import decision_summary, write_report
-from ipa_energy.bench.run import RunResult
 from ipa_energy.bench.runner import INTERRUPTED, RunFailure, run_all
 from ipa_energy.bench.tables import write_outputs
+from ipa_energy.runs import RunResult
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def run_bench(
     t0 = time.perf_counter()
     check_names(spec)
     runs = expand(spec)
-    outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress)
+    outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress, out=out)
     results = [r for r in outcomes if isinstance(r, RunResult)]
     failures = [r for r in outcomes if isinstance(r, RunFailure)]
     rows = write_outputs(out, spec, results, failures)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field
 
 from ipa_energy.config.validation import StrictModel, load_mapping, parse_model
+from ipa_energy.runs.spec import RunSpec
 
 DEFAULT_SYSTEMS = ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low")
 DEFAULT_WORKLOADS = ("bursty", "steady_low", "steady_high", "fluctuating")
@@ -59,40 +58,6 @@ class ExperimentSpec(StrictModel):
     sim_sweep: list[SimSpec | None] = Field(default=[None], min_length=1)
     energy_sweep: EnergySweepSpec = EnergySweepSpec()
     workers: int | None = Field(default=None, ge=1)
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One simulated run. ``label`` names the row in tables (system, plus overrides if any)."""
-
-    pipeline: str = "video"
-    workload: str = "bursty"
-    system: str = "ipa"
-    predictor: str = "lstm"
-    seed: int = 0
-    load_scale: float = 1.0
-    interval_s: float = 10.0
-    duration_s: float | None = None
-    weights: tuple[tuple[str, float], ...] = ()
-    sim: tuple[tuple[str, float], ...] = ()
-    #: the simulator overrides that come from ``sim_sweep`` (shown in the label)
-    sim_label: tuple[tuple[str, float], ...] = ()
-    group: str = "main"
-
-    @property
-    def label(self) -> str:
-        parts = [self.system]
-        parts += [f"{k}={v:g}" for k, v in self.weights]
-        parts += [f"{k}={v:g}" for k, v in self.sim_label]
-        return " ".join(parts)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pipeline": self.pipeline, "workload": self.workload, "system": self.system,
-            "predictor": self.predictor, "seed": self.seed, "load_scale": self.load_scale,
-            "interval_s": self.interval_s, "duration_s": self.duration_s,
-            "weights": dict(self.weights), "sim": dict(self.sim), "group": self.group,
-        }
 
 
 def check_names(spec: ExperimentSpec) -> None:

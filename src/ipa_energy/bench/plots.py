@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ipa_energy.bench.run import RunResult
+from ipa_energy.runs import RunResult
 
 
 def _plt() -> Any:

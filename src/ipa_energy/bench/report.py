@@ -158,7 +158,7 @@ def write_report(
         "",
         "## Results",
         "",
-        _table(main, ["pipeline", "workload", "label", "predictor", "seed", "requests", "completed", "dropped",
+        _table(main, ["pipeline", "workload", "label", "predictor", "seed", "sent", "completed", "dropped",
                       "sla_violation_pct", "drop_pct", "pas", "cost_cores", "energy_j", "mean_power_w",
                       "latency_p50_s", "latency_p99_s", "fallback_intervals"]),
         "",

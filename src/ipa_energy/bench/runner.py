@@ -8,11 +8,12 @@ import traceback
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ipa_energy.bench.experiment import RunSpec
-from ipa_energy.bench.run import RunResult, run_one
+from ipa_energy.bench.tables import run_slug
+from ipa_energy.runs import RunResult, RunSpec, execute
 
 
 @dataclass(frozen=True)
@@ -21,9 +22,20 @@ class RunFailure:
     error: str
 
 
-def _safe_run(spec: RunSpec) -> RunResult | RunFailure:
+def _safe_run(spec: RunSpec, out: Path | None = None) -> RunResult | RunFailure:
+    """One run through the shared run path; its timeline and decisions are streamed into ``out``."""
     try:
-        return run_one(spec)
+        if out is None:
+            return execute(spec)
+        slug = run_slug(spec)
+        result = execute(spec, out_dir=out / "runs", prefix=slug)
+        # one folder per table, as the report links them
+        for kind, folder in (("timeline", "timelines"), ("decisions", "decisions"), ("energy", "energy")):
+            src = out / "runs" / f"{slug}_{kind}.csv"
+            if src.exists():
+                (out / folder).mkdir(parents=True, exist_ok=True)
+                src.replace(out / folder / f"{slug}.csv")
+        return result
     except Exception as e:  # noqa: BLE001 - one failed run must not lose the others
         return RunFailure(spec, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}")
 
@@ -41,7 +53,7 @@ def default_workers() -> int:
 
 
 def run_all(
-    specs: Sequence[RunSpec], *, workers: int | None = None, show_progress: bool = True
+    specs: Sequence[RunSpec], *, workers: int | None = None, show_progress: bool = True, out: Path | None = None
 ) -> list[RunResult | RunFailure]:
     """Run every spec; results come back in the order of ``specs``.
 
@@ -58,11 +70,11 @@ def run_all(
         try:
             if workers == 1:
                 for i, spec in enumerate(specs):
-                    results[i] = _safe_run(spec)
+                    results[i] = _safe_run(spec, out)
                     progress.advance(task)
             else:
                 with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint) as pool:
-                    futures = {pool.submit(_safe_run, spec): i for i, spec in enumerate(specs)}
+                    futures = {pool.submit(_safe_run, spec, out): i for i, spec in enumerate(specs)}
                     try:
                         for fut in as_completed(futures):
                             results[futures[fut]] = fut.result()

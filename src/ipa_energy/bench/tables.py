@@ -7,13 +7,18 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ipa_energy.bench.experiment import ExperimentSpec, RunSpec
-from ipa_energy.bench.run import METRIC_COLUMNS, RunResult
-from ipa_energy.bench.runner import RunFailure
+from ipa_energy.bench.experiment import ExperimentSpec
+from ipa_energy.runs.metrics import METRIC_COLUMNS
+from ipa_energy.runs.records import fmt
+from ipa_energy.runs.run import RunResult
+from ipa_energy.runs.spec import RunSpec
+
+if TYPE_CHECKING:
+    from ipa_energy.bench.runner import RunFailure
 
 SPEC_COLUMNS = ("group", "pipeline", "workload", "system", "label", "predictor", "seed", "load_scale")
 
@@ -30,24 +35,19 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Iterable[str]
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({k: _fmt(r.get(k)) for k in cols})
-
-
-def _fmt(v: Any) -> Any:
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return "" if v is None else v
+            w.writerow({k: fmt(r.get(k)) for k in cols})
 
 
 def summary_rows(results: Sequence[RunResult]) -> list[dict[str, Any]]:
     rows = []
     for r in results:
         s = r.spec
+        stages = {f"{x['stage']}_energy_j": x["energy_j"] for x in r.metrics.get("stages", [])}
         rows.append(
             {
                 "group": s.group, "pipeline": s.pipeline, "workload": s.workload, "system": s.system,
                 "label": s.label, "predictor": s.predictor, "seed": s.seed, "load_scale": s.load_scale,
-                **r.metrics,
+                **{k: v for k, v in r.metrics.items() if k != "stages"}, **stages,
             }
         )
     return rows
@@ -58,11 +58,9 @@ def write_outputs(
 ) -> list[dict[str, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     rows = summary_rows(results)
-    write_csv(out / "summary.csv", rows, SPEC_COLUMNS + METRIC_COLUMNS)
-    for r in results:
-        slug = run_slug(r.spec)
-        write_csv(out / "timelines" / f"{slug}.csv", r.timeline)
-        write_csv(out / "decisions" / f"{slug}.csv", r.steps)
+    stage_cols = list(dict.fromkeys(k for r in rows for k in r if k.endswith("_energy_j") and k not in METRIC_COLUMNS))
+    write_csv(out / "summary.csv", rows, SPEC_COLUMNS + METRIC_COLUMNS + tuple(stage_cols))
+    # timelines/ and decisions/ were streamed by each run as it went (bench/runner.py)
     with (out / "config.resolved.yaml").open("w") as f:
         yaml.safe_dump(
             {"experiment": spec.model_dump(mode="json"), "runs": [r.spec.to_dict() for r in results]},

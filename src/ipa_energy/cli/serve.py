@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 import signal
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ipa_energy.cli.output import clean, print_metrics
 from ipa_energy.errors import ConfigError
 
-JSON_KEYS = (
-    "sent", "completed", "dropped", "failed", "accuracy", "energy_j", "energy_source", "latency_p50_s",
-    "latency_p99_s", "pas", "cost_cores", "in_flight", "late", "retried", "replaced_workers", "served_s",
-    "wall_s", "interrupted", "weights",
-)
-
-
-def _clean(v: Any) -> Any:
-    return None if isinstance(v, float) and not math.isfinite(v) else v
+#: the exit status of a run ended by a signal: 128 + the signal number
+_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 @click.command()
@@ -35,60 +28,68 @@ def _clean(v: Any) -> Any:
 @click.option("--load-scale", type=float, default=1.0, show_default=True, help="Multiply the trace by K.")
 @click.option("--interval-s", type=float, default=10.0, show_default=True, help="Adaptation interval.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of arrivals and inputs.")
+@click.option("--initial-rate", "initial_rate_rps", type=float,
+              help="Requests/s the first decision plans for when the workload has no recorded history.")
 @click.option("--profile", type=click.Path(dir_okay=False), help="Profile CSV replacing the pipeline's.")
 @click.option("--meter", default="auto", show_default=True, help="Energy meter (auto, model, rapl, perf, none).")
 @click.option("--max-batch-wait-s", type=float, default=1.0, show_default=True,
               help="Adaptive batching: longest wait for a batch to fill.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Model cache (default: user cache).")
 @click.option("--out", "out_dir", default="results/serve", show_default=True, type=click.Path(file_okay=False),
-              help="Where the timeline, decisions, energy log and summary are written.")
+              help="Where the timeline, decisions and energy log are appended as the run goes, and the "
+                   "summary written at the end.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def serve(
     pipeline: str, workload: str, duration_s: float, backend: str, system: str, predictor: str,
-    time_scale: float, load_scale: float, interval_s: float, seed: int, profile: str | None, meter: str,
-    max_batch_wait_s: float, cache_dir: str | None, out_dir: str, as_json: bool,
+    time_scale: float, load_scale: float, interval_s: float, seed: int, initial_rate_rps: float | None,
+    profile: str | None, meter: str, max_batch_wait_s: float, cache_dir: str | None, out_dir: str,
+    as_json: bool,
 ) -> None:
-    """Serve PIPELINE live for DURATION seconds, adapting every interval; Ctrl-C stops gracefully
-    (in-flight requests finish, logs and the summary are still written; exit status 130)."""
+    """Serve PIPELINE live for DURATION seconds, adapting every interval. Ctrl-C or SIGTERM stops
+    gracefully (in-flight requests finish, logs and the summary are still written; exit 130 / 143)."""
     from ipa_energy.backends import BACKENDS
+    from ipa_energy.runs import RunHooks, RunSpec, execute
 
     BACKENDS.get(backend, field="--backend")
-    if backend != "local":
-        raise ConfigError(f"serve runs real backends only; use `ipa-energy simulate` for {backend!r}",
+    if backend == "sim":
+        raise ConfigError("serve runs real backends; use `ipa-energy simulate` for the simulator",
                           field="--backend")
-    from ipa_energy.backends.local.live import LiveSpec, run_live, spec_dict
-    from ipa_energy.bench.tables import write_csv
-
-    spec = LiveSpec(
+    if not (duration_s > 0):
+        raise ConfigError(f"must be > 0 seconds (got {duration_s!r})", field="--duration")
+    spec = RunSpec(
         pipeline=pipeline, workload=workload, duration_s=duration_s, system=system, predictor=predictor,
         time_scale=time_scale, load_scale=load_scale, seed=seed, interval_s=interval_s, profile=profile,
-        meter=meter, cache_dir=cache_dir, max_batch_wait_s=max_batch_wait_s,
+        meter=meter, cache_dir=cache_dir, max_batch_wait_s=max_batch_wait_s, backend=backend,
+        initial_rate_rps=initial_rate_rps,
     )
-    previous = signal.getsignal(signal.SIGINT)
-
-    def wire(b: Any) -> None:
-        signal.signal(signal.SIGINT, lambda *_: b.request_stop())
-
-    try:
-        result = run_live(spec, on_backend=wire, on_start=lambda line: click.echo(line, err=True))
-    finally:
-        signal.signal(signal.SIGINT, previous)
     out = Path(out_dir)
     slug = f"{Path(pipeline).stem}_{Path(workload).stem}_{system}_s{seed}"
-    write_csv(out / f"{slug}_timeline.csv", result.timeline)
-    write_csv(out / f"{slug}_decisions.csv", result.steps)
-    write_csv(out / f"{slug}_energy.csv", result.energy_log)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{slug}_spec.json").write_text(json.dumps(spec.to_dict(), indent=1))
+    received: list[int] = []
+    previous = {s: signal.getsignal(s) for s in _EXIT}
+
+    def wire(b: Any) -> None:
+        def stop(signum: int, _frame: Any) -> None:
+            received.append(signum)
+            b.request_stop()
+
+        for s in _EXIT:
+            signal.signal(s, stop)
+
+    try:
+        result = execute(spec, out_dir=out, prefix=slug,
+                         hooks=RunHooks(on_backend=wire, on_start=lambda line: click.echo(line, err=True)))
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
     (out / f"{slug}_summary.json").write_text(
-        json.dumps({"spec": spec_dict(spec), "metrics": {k: _clean(v) for k, v in result.metrics.items()}},
-                   indent=1)
+        json.dumps({"spec": spec.to_dict(), "metrics": clean(result.metrics)}, indent=1)
     )
-    m = result.metrics
     if as_json:
-        click.echo(json.dumps({k: _clean(m[k]) for k in JSON_KEYS}))
+        click.echo(json.dumps(clean(result.metrics)))
     else:
-        for k in JSON_KEYS:
-            v = m[k]
-            click.echo(f"{k:>18}: {v:.6g}" if isinstance(v, float) else f"{k:>18}: {v}")
-        click.echo(f"{'written':>18}: {out}/{slug}_{{timeline,decisions,energy}}.csv, _summary.json")
+        print_metrics(result.metrics)
+        click.echo(f"written: {out}/{slug}_{{timeline,decisions,energy}}.csv, _summary.json")
     if result.interrupted:
-        raise SystemExit(130)
+        raise SystemExit(_EXIT.get(signal.Signals(received[0]), 130) if received else 130)

@@ -303,7 +303,7 @@ def evaluate(problem: Problem, choice: list[tuple[str, int, int]], solver: str =
             )
         latency_s = p.latency_s + (batch - 1) / lam
         cores = n * v.cores
-        power_w = cores * problem.idle_power_w_per_core + lam * p.energy_j / batch
+        power_w = stage_power_w(cores, problem.idle_power_w_per_core, lam, p.energy_j, batch)
         penalty = w.cost * cores + w.batch * batch + w.energy * power_w
         opts.append(
             Option(i, vname, batch, n, v.accuracy, cores, latency_s, to_ticks(latency_s), power_w, penalty)

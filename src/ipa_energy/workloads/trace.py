@@ -8,7 +8,7 @@ non-negative; a bad row raises :class:`ConfigError` naming the file and line.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -41,11 +41,16 @@ class Workload:
     rates_rps: NDArray[np.float64]
     source: str
     load_scale: float = 1.0
+    #: per-second rates observed *before* the run starts (oldest first; empty when unknown): what a real
+    #: system's monitoring had seen at t = 0. Bundled workloads carry the 120 s of the Twitter trace
+    #: before their window; a user trace has none (the run then starts from a stated initial rate).
+    history_rps: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
-        rates = np.array(self.rates_rps, dtype=np.float64)  # a private copy
-        rates.setflags(write=False)
-        object.__setattr__(self, "rates_rps", rates)
+        for name in ("rates_rps", "history_rps"):
+            rates = np.array(getattr(self, name), dtype=np.float64)  # a private copy
+            rates.setflags(write=False)
+            object.__setattr__(self, name, rates)
 
     @property
     def duration_s(self) -> int:
@@ -59,7 +64,7 @@ class Workload:
     def scaled(self, load_scale: float) -> Workload:
         """The same trace with every rate multiplied by ``load_scale`` (> 0)."""
         k = _check_scale(load_scale)
-        return Workload(self.name, self.rates_rps * k, self.source, self.load_scale * k)
+        return Workload(self.name, self.rates_rps * k, self.source, self.load_scale * k, self.history_rps * k)
 
 
 def workload_names() -> tuple[str, ...]:
@@ -78,7 +83,7 @@ def load_workload(name_or_path: str | Path, *, load_scale: float = 1.0) -> Workl
         text = resources.files("ipa_energy.workloads").joinpath("data", f"{key}.csv").read_text()
         rates = parse_rates_csv(text, source=f"bundled workload {key}")
         source = f"bundled: {BUNDLED_WORKLOADS[key]}, rps = int(count/8)"
-        return Workload(key, rates * k, source, k)
+        return Workload(key, rates * k, source, k, _bundled_history(key) * k)
     path = Path(name_or_path)
     if path.is_file():
         try:
@@ -89,6 +94,13 @@ def load_workload(name_or_path: str | Path, *, load_scale: float = 1.0) -> Workl
     if isinstance(name_or_path, Path) or path.suffix or "/" in key or "\\" in key:
         raise ConfigError("trace file not found", source=str(path))
     raise UnknownNameError("workload (or a path to a CSV trace)", key, BUNDLED_WORKLOADS, field="workload")
+
+
+def _bundled_history(name: str) -> NDArray[np.float64]:
+    """The 120 s before a bundled workload's window (``data/history.csv``, see data/README.md)."""
+    text = resources.files("ipa_energy.workloads").joinpath("data", "history.csv").read_text()
+    rows = [line.split(",") for line in text.splitlines()[1:] if line.startswith(f"{name},")]
+    return np.array([float(r[2]) for r in sorted(rows, key=lambda r: int(r[1]))], dtype=np.float64)
 
 
 def parse_rates_csv(text: str, *, source: str = "<trace>") -> NDArray[np.float64]:

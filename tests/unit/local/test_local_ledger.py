@@ -3,14 +3,17 @@ from __future__ import annotations
 import pytest
 
 from ipa_energy.backends.base import PipelineConfig, StageConfig
-from ipa_energy.backends.local.ledger import Ledger
+from ipa_energy.backends.local.ledger import EnergySplit, Ledger
 
 CONFIG = PipelineConfig((StageConfig("a", 1, 1), StageConfig("b", 2, 1)))
 
 
 def close(ledger: Ledger, k: int, energy_j: float = 2.0) -> None:
+    # idle 25 %, the stages 3:1 of the rest after a quarter of it stays unattributed
+    split = EnergySplit(energy_j, energy_j / 4, 3 * energy_j / 4, (energy_j * 3 / 8, energy_j / 8),
+                        energy_j / 2, "model (estimated)")
     ledger.close_second(
-        k, energy_j=energy_j, window_s=1.0, energy_source="model (estimated)", cost_cores=2, pas=0.5,
+        k, energy=split, window_s=1.0, stage_cpu_s=ledger.take_stage_cpu_s(), cost_cores=2, pas=0.5,
         queue_lengths=(0, 1), config=CONFIG, stage_names=("a", "b"),
     )
 
@@ -33,15 +36,25 @@ def test_events_are_filed_per_second_and_totalled() -> None:
     assert s.energy_j == pytest.approx(4.0)
 
 
-def test_energy_is_attributed_by_worker_cpu_time() -> None:
+def test_energy_rows_carry_the_split_and_the_cpu_of_the_second() -> None:
     led = Ledger(sla_s=1.0, n_stages=2)
     led.cpu(0, 0.3)
     led.cpu(1, 0.1)
     close(led, 0, energy_j=8.0)
-    row = led.energy_rows[0]
-    assert row["a_energy_j"] == pytest.approx(6.0) and row["b_energy_j"] == pytest.approx(2.0)
-    close(led, 1, energy_j=1.0)  # no CPU reported: split evenly, never lost
-    assert led.energy_rows[1]["a_energy_j"] + led.energy_rows[1]["b_energy_j"] == pytest.approx(1.0)
+    row, rec = led.energy_rows[0], led.records[0]
+    assert (row["a_cpu_s"], row["b_cpu_s"]) == (0.3, 0.1)
+    assert row["a_energy_j"] + row["b_energy_j"] + row["unattributed_energy_j"] == pytest.approx(8.0)
+    assert rec.idle_energy_j + rec.dynamic_energy_j == pytest.approx(rec.energy_j)
+    close(led, 1, energy_j=1.0)  # the CPU counters restart every second
+    assert (led.energy_rows[1]["a_cpu_s"], led.energy_rows[1]["b_cpu_s"]) == (0.0, 0.0)
+
+
+def test_a_split_that_does_not_add_up_is_refused() -> None:
+    led = Ledger(sla_s=1.0, n_stages=2)
+    bad = EnergySplit(2.0, 1.0, 0.5, (0.5, 0.5), 1.0, "x")
+    with pytest.raises(ValueError, match="idle \\+ dynamic"):
+        led.close_second(0, energy=bad, window_s=1.0, stage_cpu_s=(0.0, 0.0), cost_cores=2, pas=0.5,
+                         queue_lengths=(0, 0), config=CONFIG, stage_names=("a", "b"))
 
 
 def test_no_labels_means_no_accuracy() -> None:

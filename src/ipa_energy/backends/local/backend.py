@@ -8,11 +8,15 @@ before they are served. A replica that dies is replaced; the batch it held is re
 requests count as failed): nothing is silently lost, ``sent == completed + dropped + failed + in_flight``.
 
 Energy comes from the meter passed in (``get_meter("auto", pids=[os.getpid()])`` in ``serve``): one
-reading per closed second, attributed to stages by the CPU time their workers reported.
+reading per closed second, split by :func:`ipa_energy.energy.attribution.attribute` into idle and active
+energy, the active part shared among stages by the CPU time their workers reported against the CPU time
+of the meter's scope (the serving processes for a process-mode estimate, the machine otherwise); the rest
+(idle, the router, other processes) stays unattributed. ``energy_scope`` names what the meter covers.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -21,8 +25,16 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ipa_energy.backends.base import Backend, Clock, PipelineConfig, RunSummary, SecondRecord, StageConfig
-from ipa_energy.backends.local.ledger import Ledger
+from ipa_energy.backends.base import (
+    Backend,
+    Clock,
+    PipelineConfig,
+    RunSummary,
+    SecondRecord,
+    StageConfig,
+    StopRequested,
+)
+from ipa_energy.backends.local.ledger import EnergySplit, Ledger
 from ipa_energy.backends.local.stage import (
     READY,
     STARTING,
@@ -32,6 +44,10 @@ from ipa_energy.backends.local.stage import (
     WorkerHandle,
     default_context,
 )
+from ipa_energy.energy.attribution import attribute
+from ipa_energy.energy.base import EnergyMeter
+from ipa_energy.energy.cputime import CpuTimeSource, MachineCpuTime, ProcessCpuTime
+from ipa_energy.energy.scope import energy_scope, energy_source_label
 from ipa_energy.errors import BackendError, ConfigError
 from ipa_energy.rules import batch_to_take, batch_wake_s, drop_before_s, pas
 
@@ -45,21 +61,6 @@ class InputSource(Protocol):
     def get(self, i: int) -> tuple[Any, int | None]: ...
 
 
-class Meter(Protocol):
-    """The part of :class:`ipa_energy.energy.EnergyMeter` the executor uses."""
-
-    source: str
-    quality: str
-
-    def read(self) -> Any: ...
-
-    def difference(self, start: Any, end: Any) -> Any: ...
-
-
-class StopRequested(Exception):  # noqa: N818 - a signal, not an error
-    """Raised by :meth:`LocalBackend.run_until` after :meth:`LocalBackend.request_stop` (e.g. Ctrl-C)."""
-
-
 class LocalBackend(Backend):
     def __init__(
         self,
@@ -68,7 +69,7 @@ class LocalBackend(Backend):
         inputs: InputSource,
         *,
         clock: Clock,
-        meter: Meter | None,
+        meter: EnergyMeter | None,
         sla_s: float,
         drop_limit_s: float,
         accuracy_method: str = "product",
@@ -103,6 +104,14 @@ class LocalBackend(Backend):
         self._closed_seconds = 0
         self._last_reading: Any = meter.read() if meter is not None else None
         self._last_reading_s = clock.now_s()
+        self.energy_scope = energy_scope(meter)
+        # the CPU time of the meter's scope: the denominator of each stage's share of active energy
+        self._scope_cpu: CpuTimeSource | None = None
+        if meter is not None:
+            self._scope_cpu = (
+                ProcessCpuTime([os.getpid()]) if getattr(meter, "process_mode", False) else MachineCpuTime()
+            )
+        self._last_scope_cpu_s = self._scope_cpu.busy_core_s() if self._scope_cpu is not None else 0.0
         self._stop = False
         self._admitting = True
         self._replaced = 0
@@ -134,6 +143,8 @@ class LocalBackend(Backend):
             self._started = True
             self._last_reading = self.meter.read() if self.meter is not None else None
             self._last_reading_s = self.clock.now_s()
+            if self._scope_cpu is not None:
+                self._last_scope_cpu_s = self._scope_cpu.busy_core_s()
         while True:
             if self._stop:
                 raise StopRequested
@@ -182,6 +193,26 @@ class LocalBackend(Backend):
     def request_stop(self) -> None:
         """Make the next :meth:`run_until` raise :class:`StopRequested` (safe from a signal handler)."""
         self._stop = True
+
+    def start(self, config: PipelineConfig) -> None:
+        """Load the first configuration's models, then start the clock: the run starts warm."""
+        self.warm_up(config)
+        restart = getattr(self.clock, "restart", None)
+        if callable(restart):
+            restart()
+
+    def finish(self, drain_s: float) -> None:
+        self.drain(timeout_s=drain_s)
+        self.finish_second()
+
+    def extras(self) -> dict[str, Any]:
+        meter = self.meter
+        selection = getattr(meter, "selection", None)
+        return {
+            "accuracy": self.accuracy(), "retried": self.retried, "replaced_workers": self.replaced_workers(),
+            "weights": sorted(set(self.weights().values())),
+            "energy_meter": selection.summary() if selection is not None else None,
+        }
 
     def drain(self, timeout_s: float = 30.0) -> None:
         """Stop admitting arrivals; serve what is in the pipeline (no batch-fill wait) until empty."""
@@ -367,17 +398,25 @@ class LocalBackend(Backend):
         while now >= self._closed_seconds + 1 or force:
             force = False
             k = self._closed_seconds
-            energy_j, source = 0.0, "none"
             window_s = max(1e-9, now - self._last_reading_s)
-            if self.meter is not None:
+            stage_cpu_s = self._ledger.take_stage_cpu_s()
+            split = EnergySplit.none(len(self._stages))
+            if self.meter is not None and self._scope_cpu is not None:
                 reading = self.meter.read()
                 m = self.meter.difference(self._last_reading, reading)
-                energy_j = float(m.energy_j)
-                source = m.source if m.quality == "measured" else f"{m.source} ({m.quality})"
-                self._last_reading = reading
+                scope_cpu_s = self._scope_cpu.busy_core_s()
+                att = attribute(m, dict(zip(self._stage_names, stage_cpu_s, strict=True)),
+                                max(0.0, scope_cpu_s - self._last_scope_cpu_s))
+                split = EnergySplit(
+                    energy_j=float(m.energy_j), idle_energy_j=att.idle_j, dynamic_energy_j=att.active_j,
+                    stage_energy_j=tuple(att.by_stage_j.get(n, 0.0) for n in self._stage_names),
+                    unattributed_energy_j=att.idle_j + att.unattributed_j,
+                    energy_source=energy_source_label(m.source, m.quality),
+                )
+                self._last_reading, self._last_scope_cpu_s = reading, scope_cpu_s
             self._last_reading_s = now
             self._ledger.close_second(
-                k, energy_j=energy_j, window_s=window_s, energy_source=source,
+                k, energy=split, window_s=window_s, stage_cpu_s=stage_cpu_s,
                 cost_cores=sum(st.cost_cores() for st in self._stages), pas=self._pas(),
                 queue_lengths=tuple(len(st.queue) for st in self._stages),
                 config=self._serving_config(), stage_names=self._stage_names,

@@ -18,6 +18,22 @@ from numpy.typing import NDArray
 from ipa_energy.backends.base import PipelineConfig, RunSummary, SecondRecord
 
 
+@dataclass(frozen=True)
+class EnergySplit:
+    """One second's energy in the meter's scope: idle + dynamic = total; stages + unattributed = total."""
+
+    energy_j: float
+    idle_energy_j: float
+    dynamic_energy_j: float
+    stage_energy_j: tuple[float, ...]
+    unattributed_energy_j: float
+    energy_source: str
+
+    @staticmethod
+    def none(n_stages: int) -> EnergySplit:
+        return EnergySplit(0.0, 0.0, 0.0, (0.0,) * n_stages, 0.0, "none")
+
+
 @dataclass
 class _Second:
     arrivals: int = 0
@@ -84,14 +100,20 @@ class Ledger:
     def cpu(self, stage: int, cpu_s: float) -> None:
         self._stage_cpu_s[stage] += cpu_s
 
+    def take_stage_cpu_s(self) -> tuple[float, ...]:
+        """CPU seconds each stage's workers reported since the last call (then reset)."""
+        out = tuple(self._stage_cpu_s)
+        self._stage_cpu_s = [0.0] * self.n_stages
+        return out
+
     # ---- seconds -----------------------------------------------------------------------------
     def close_second(
         self,
         k: int,
         *,
-        energy_j: float,
+        energy: EnergySplit,
         window_s: float,
-        energy_source: str,
+        stage_cpu_s: tuple[float, ...],
         cost_cores: int,
         pas: float,
         queue_lengths: tuple[int, ...],
@@ -105,22 +127,22 @@ class Ledger:
             late=s.late,
             latency_p50_s=float(np.percentile(lat, 50)) if len(lat) else None,
             latency_p99_s=float(np.percentile(lat, 99)) if len(lat) else None,
-            cost_cores=cost_cores, pas=pas, power_w=energy_j / window_s if window_s > 0 else 0.0,
-            energy_j=energy_j, energy_source=energy_source, queue_lengths=queue_lengths, config=config,
+            cost_cores=cost_cores, pas=pas, power_w=energy.energy_j / window_s if window_s > 0 else 0.0,
+            energy_j=energy.energy_j, energy_source=energy.energy_source, queue_lengths=queue_lengths,
+            config=config, idle_energy_j=energy.idle_energy_j, dynamic_energy_j=energy.dynamic_energy_j,
+            stage_energy_j=energy.stage_energy_j, unattributed_energy_j=energy.unattributed_energy_j,
         )
         self.records.append(rec)
-        cpu = self._stage_cpu_s
-        total_cpu = sum(cpu)
         row: dict[str, Any] = {
-            "t_s": k, "window_s": window_s, "energy_j": energy_j, "power_w": rec.power_w,
-            "energy_source": energy_source, "worker_cpu_s": total_cpu,
+            "t_s": k, "window_s": window_s, "energy_j": energy.energy_j, "power_w": rec.power_w,
+            "idle_energy_j": energy.idle_energy_j, "dynamic_energy_j": energy.dynamic_energy_j,
+            "unattributed_energy_j": energy.unattributed_energy_j, "energy_source": energy.energy_source,
+            "worker_cpu_s": math.fsum(stage_cpu_s),
         }
         for i, name in enumerate(stage_names):
-            share = cpu[i] / total_cpu if total_cpu > 0 else 1.0 / len(stage_names)
-            row[f"{name}_cpu_s"] = cpu[i]
-            row[f"{name}_energy_j"] = energy_j * share
+            row[f"{name}_cpu_s"] = stage_cpu_s[i]
+            row[f"{name}_energy_j"] = energy.stage_energy_j[i]
         self.energy_rows.append(row)
-        self._stage_cpu_s = [0.0] * self.n_stages
         return rec
 
     def arrivals_per_second(self, n_closed: int) -> NDArray[np.float64]:

@@ -31,6 +31,8 @@ from ipa_energy.optimize.problem import Stage
 from ipa_energy.rules import batch_to_take, batch_wake_s, drop_before_s, pas, plan_change
 
 _DONE, _READY, _WAKE = 0, 1, 2
+#: the simulator's energy is never a measurement: every record says so
+ENERGY_SOURCE = "model (estimated from the profile's power model)"
 _NOISE_BLOCK = 8192
 
 
@@ -44,6 +46,8 @@ class SimulatorBackend(Backend):
     starting the load), and every later ``apply`` pays its start-up delays. ``clock`` is the simulated
     clock the adapter reads.
     """
+
+    energy_scope = "allocated cores of the pipeline (modelled: idle of held cores + profiled batch energy)"
 
     def __init__(
         self,
@@ -82,8 +86,8 @@ class SimulatorBackend(Backend):
         self._arrivals_per_s = np.bincount(arr.astype(np.int64)) if self._n else np.zeros(0, np.int64)
         self._heap: list[tuple[Any, ...]] = []
         self._seq = itertools.count()
-        self._ledger = SecondLedger()
-        self._dyn = self._ledger.dynamic_j  # the same list, grown in place
+        self._ledger = SecondLedger(len(self._stages))
+        self._dyn = self._ledger.dynamic_j  # per stage; the same lists, grown in place
         self._records: list[SecondRecord] = []
         self._next_boundary = 1
         self._now = 0.0
@@ -204,9 +208,7 @@ class SimulatorBackend(Backend):
     def summary(self) -> RunSummary:
         now = self._now
         sent = bisect_right(self._arr_list, now)  # arrivals at exactly now have happened
-        first = self._stages[0]
-        in_flight = (sent - first.head) + sum(st.in_service for st in self._stages)
-        in_flight += sum(len(st.queue) for st in self._stages[1:])
+        in_flight = self._in_flight()
         pending = self._pending_latencies()
         chunks = [*self._lat_chunks, pending] if pending.size else self._lat_chunks
         lat = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float64)
@@ -221,6 +223,19 @@ class SimulatorBackend(Backend):
             duration_s=now,
             latencies_s=lat,
         )
+
+    def finish(self, drain_s: float) -> None:
+        """Serve what is in the pipeline (no arrivals come after the trace) for up to ``drain_s``, then
+        end on a whole second so every second of the run has its record."""
+        end = self._now + drain_s
+        while self._now < end and self._in_flight() > 0:
+            self.run_until(min(end, math.floor(self._now) + 1.0))
+        self.run_until(float(math.ceil(self._now)))
+
+    def _in_flight(self) -> int:
+        sent = bisect_right(self._arr_list, self._now)
+        n = (sent - self._stages[0].head) + sum(st.in_service for st in self._stages)
+        return n + sum(len(st.queue) for st in self._stages[1:])
 
     def close(self) -> None:
         self._closed = True
@@ -314,7 +329,7 @@ class SimulatorBackend(Backend):
             en *= f
         end = now + lat
         if en:
-            dyn = self._dyn
+            dyn = self._dyn[st.index]
             i0 = int(now)
             if end <= i0 + 1 and i0 < len(dyn):
                 dyn[i0] += en
@@ -351,7 +366,7 @@ class SimulatorBackend(Backend):
     def _create(self, st: StageState, variant: int, ready_at_s: float, *, ready: bool) -> None:
         rep = Replica(next(self._rid), variant, st.cores[variant], st.tables[variant], ready_at_s)
         st.replicas.append(rep)
-        self._ledger.change_cores(self._now, rep.cores)
+        self._ledger.change_cores(self._now, rep.cores, st.index)
         if ready:
             rep.ready = True
             st.free.append(rep)
@@ -371,7 +386,7 @@ class SimulatorBackend(Backend):
         st.replicas.remove(rep)
         if rep in st.free:
             st.free.remove(rep)
-        self._ledger.change_cores(t, -rep.cores)
+        self._ledger.change_cores(t, -rep.cores, st.index)
         st.version += 1
 
     # ------------------------------------------------------------------ per-second records
@@ -414,9 +429,10 @@ class SimulatorBackend(Backend):
             p50, p99 = float(q50), float(q99)
         config, pas = self._serving_config()
         p = self.params
-        energy_j = (
-            led.at(led.dynamic_j, sec) + p.idle_power_w_per_core * led.at(led.core_s, sec) + p.node_base_power_w
-        )
+        dynamic = [led.at(d, sec) for d in led.dynamic_j]
+        idle = [p.idle_power_w_per_core * led.at(c, sec) for c in led.core_s]
+        stage_j = tuple(i + d for i, d in zip(idle, dynamic, strict=True))
+        energy_j = math.fsum(stage_j) + p.node_base_power_w
         self._energy_j += energy_j
         self._records.append(
             SecondRecord(
@@ -432,9 +448,13 @@ class SimulatorBackend(Backend):
                 pas=pas,
                 power_w=energy_j,  # joules over one second
                 energy_j=energy_j,
-                energy_source="model",
+                energy_source=ENERGY_SOURCE,
                 queue_lengths=tuple(queue_lengths),
                 config=config,
+                idle_energy_j=energy_j - math.fsum(dynamic),
+                dynamic_energy_j=math.fsum(dynamic),
+                stage_energy_j=stage_j,
+                unattributed_energy_j=p.node_base_power_w,
             )
         )
 
@@ -472,14 +492,15 @@ class SimulatorBackend(Backend):
             return 0.0
         led = self._ledger
         p = self.params
-        dyn = led.at(led.dynamic_j, sec)
+        dyn = math.fsum(led.at(d, sec) for d in led.dynamic_j)
         end_of_sec = sec + 1.0
         for st in self._stages:
             for r in st.replicas:
                 if r.busy and r.batch_end_s > now:
                     later = min(r.batch_end_s, end_of_sec) - now
                     dyn -= r.batch_energy_j * later / (r.batch_end_s - r.batch_start_s)
-        return dyn + p.idle_power_w_per_core * led.at(led.core_s, sec) + p.node_base_power_w * frac
+        core_s = math.fsum(led.at(c, sec) for c in led.core_s)
+        return dyn + p.idle_power_w_per_core * core_s + p.node_base_power_w * frac
 
     # ------------------------------------------------------------------ validation
     def _check_open(self) -> None:

@@ -31,36 +31,37 @@ def spread(bins: list[float], t0_s: float, t1_s: float, amount: float) -> None:
 
 
 class SecondLedger:
-    """Per-second bins: ``dynamic_j`` (profiled batch energy), ``core_s`` (cores x seconds held),
-    ``dropped`` (requests dropped). Index = the second ``[i, i+1)``."""
+    """Per-second bins, per stage: ``dynamic_j[s]`` (profiled batch energy), ``core_s[s]`` (cores x seconds
+    held by the stage's replicas); and ``dropped`` (requests dropped). Index = the second ``[i, i+1)``."""
 
     __slots__ = ("_cores", "_cores_since_s", "core_s", "dropped", "dynamic_j")
 
-    def __init__(self) -> None:
-        self.dynamic_j: list[float] = []
-        self.core_s: list[float] = []
+    def __init__(self, n_stages: int = 1) -> None:
+        self.dynamic_j: list[list[float]] = [[] for _ in range(n_stages)]
+        self.core_s: list[list[float]] = [[] for _ in range(n_stages)]
         self.dropped: list[float] = []
-        self._cores = 0
+        self._cores = [0] * n_stages
         self._cores_since_s = 0.0
 
     @property
     def cores(self) -> int:
-        """Cores held by existing replicas now."""
-        return self._cores
+        """Cores held by existing replicas now (all stages)."""
+        return sum(self._cores)
 
     def flush_cores(self, t_s: float) -> None:
         """Book the cores held since the last change up to ``t_s``."""
         t0 = self._cores_since_s
         if t_s > t0:
-            if self._cores:
-                spread(self.core_s, t0, t_s, self._cores * (t_s - t0))
+            for s, cores in enumerate(self._cores):
+                if cores:
+                    spread(self.core_s[s], t0, t_s, cores * (t_s - t0))
             self._cores_since_s = t_s
 
-    def change_cores(self, t_s: float, delta: int) -> None:
-        """Cores held change by ``delta`` at ``t_s`` (a replica started, was cancelled or retired)."""
+    def change_cores(self, t_s: float, delta: int, stage: int = 0) -> None:
+        """Cores held by ``stage`` change by ``delta`` at ``t_s`` (a replica started, was cancelled, retired)."""
         self.flush_cores(t_s)
-        self._cores += delta
-        if self._cores < 0:
+        self._cores[stage] += delta
+        if self._cores[stage] < 0:
             raise AssertionError("cores held went negative")
 
     def add_dropped(self, t_s: float, count: int) -> None:
@@ -68,7 +69,8 @@ class SecondLedger:
         ensure_len(self.dropped, i + 1)
         self.dropped[i] += count
 
-    def at(self, bins: list[float], i: int) -> float:
+    @staticmethod
+    def at(bins: list[float], i: int) -> float:
         return bins[i] if i < len(bins) else 0.0
 
 

@@ -23,7 +23,12 @@ def test_energy_is_idle_plus_dynamic_plus_base_by_hand() -> None:
     rec = sim.seconds()
     assert [r.energy_j for r in rec] == pytest.approx([61.5, 61.5, 60.0])
     assert [r.power_w for r in rec] == [r.energy_j for r in rec]  # one-second records: W = J/s
-    assert all(r.energy_source == "model" for r in rec)
+    assert all(r.energy_source.startswith("model (estimated") for r in rec)
+    # the split: idle 10 W + base 50 W each second; dynamic 1.5, 1.5, 0; the stage holds idle + dynamic
+    assert [r.idle_energy_j for r in rec] == pytest.approx([60.0, 60.0, 60.0])
+    assert [r.dynamic_energy_j for r in rec] == pytest.approx([1.5, 1.5, 0.0])
+    assert [r.stage_energy_j for r in rec] == [pytest.approx((11.5,)), pytest.approx((11.5,)), pytest.approx((10.0,))]
+    assert [r.unattributed_energy_j for r in rec] == pytest.approx([50.0, 50.0, 50.0])
     assert sim.summary().energy_j == pytest.approx(183.0)
 
 

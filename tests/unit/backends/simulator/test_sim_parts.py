@@ -133,7 +133,11 @@ def test_bad_settings_name_the_field() -> None:
 
 
 def test_registry_entry_and_product_pas() -> None:
-    assert BACKENDS.get("sim") is SimulatorBackend
+    from ipa_energy.backends import BackendContext
+    from ipa_energy.pipelines import load_pipeline
+
+    built = BACKENDS.create("sim", ctx=BackendContext(load_pipeline("video"), np.zeros(0), "ipa", 0))
+    assert isinstance(built, SimulatorBackend)
     a = Stage("a", (variant("x", [(1, 0.1, 0.0)], accuracy=0.5),))
     b = Stage("b", (variant("y", [(1, 0.1, 0.0)], accuracy=0.8),))
     sim = make_sim([a, b], [], config(("x", 1, 1), ("y", 1, 1)), method="product")

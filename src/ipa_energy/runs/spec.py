@@ -1,0 +1,59 @@
+"""What one run is: pipeline, workload, system, predictor, backend and their settings (typed, frozen)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One adaptive run. ``label`` names the row in tables (system, plus overrides if any).
+
+    The first decision uses only what a real system could know at t = 0: the workload's recorded history
+    before the run (bundled workloads carry 120 s of it), else ``initial_rate_rps`` (stated), else the
+    predictor's minimum rate (1 rps): a cold start. The same rule holds on every backend.
+    """
+
+    pipeline: str = "video"
+    workload: str = "bursty"
+    system: str = "ipa"
+    predictor: str = "lstm"
+    seed: int = 0
+    load_scale: float = 1.0
+    interval_s: float = 10.0
+    duration_s: float | None = None
+    weights: tuple[tuple[str, float], ...] = ()
+    sim: tuple[tuple[str, float], ...] = ()
+    #: the simulator overrides that come from ``sim_sweep`` (shown in the label)
+    sim_label: tuple[tuple[str, float], ...] = ()
+    group: str = "main"
+    #: backend registry name: "sim" (the embedded default), "local", ...
+    backend: str = "sim"
+    #: the rate the first decision plans for when the workload has no recorded history
+    initial_rate_rps: float | None = None
+    #: real backends: replay the trace this many times faster
+    time_scale: float = 1.0
+    #: a profile CSV replacing the pipeline's (planning profile)
+    profile: str | None = None
+    #: real backends: energy meter name (auto, model, rapl, perf, nvml, none)
+    meter: str = "auto"
+    cache_dir: str | None = None
+    image_size: int | None = None
+    #: adaptive batching wait; None keeps the backend's documented default
+    max_batch_wait_s: float | None = None
+
+    @property
+    def label(self) -> str:
+        parts = [self.system]
+        parts += [f"{k}={v:g}" for k, v in self.weights]
+        parts += [f"{k}={v:g}" for k, v in self.sim_label]
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["weights"], d["sim"], d["sim_label"] = dict(self.weights), dict(self.sim), dict(self.sim_label)
+        return d
+
+
+__all__ = ["RunSpec"]
