@@ -87,7 +87,8 @@ def _min_replicas_vec(lam: float, batch: I64, lat: F64, cap: int) -> tuple[NDArr
     Decided in floats first (an overflowed or huge quotient never reaches int64), then exactly for the
     quotients within 1e-9 of an integer, as :func:`~ipa_energy.optimize.problem.min_replicas` does.
     """
-    q = lam * lat / batch
+    with np.errstate(over="ignore"):  # an overflowed quotient is inf: over any cap
+        q = lam * lat / batch
     n = np.ceil(q)
     idx = np.flatnonzero(n <= float(cap) + 1.0)  # inf and nan fall out; cap <= 2**53 is float-exact
     q, n = q[idx], n[idx]
@@ -133,7 +134,8 @@ def stage_arrays(problem: Problem, s: int) -> _StageArrays:
     fits = n.astype(np.float64) * cores_a[idx] <= float(MAX_COUNT)
     idx, n = idx[fits], n[fits]
     b, lat_a = b[idx], lat_a[idx]
-    latency_s = lat_a + (b - 1) / lam
+    with np.errstate(over="ignore"):  # a batch-fill time past float range is inf: over the SLA below
+        latency_s = lat_a + (b - 1) / lam
     # an option slower than the SLA on its own is never feasible: dropped before its ticks exist
     within = np.flatnonzero(latency_s <= 2 * problem.sla_s)
     idx, n, b, latency_s = idx[within], n[within], b[within], latency_s[within]

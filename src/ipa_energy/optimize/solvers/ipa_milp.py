@@ -59,6 +59,10 @@ from ipa_energy.optimize.solvers.milp import (
     scaled_integer_row,
 )
 
+#: Largest replica count IPA's layout is solved with (its big-M rows m >= n - R (1 - i) carry R = that
+#: count; past about 1e15 HiGHS returns wrong statuses). Larger needs raise SolverError, never a guess.
+MAX_REPLICAS = 10**12
+
 
 class IPAMILPSolver(Solver):
     """Exact; IPA's variable layout. ``time_limit_s`` (None = none) raises SolverTimeLimit when hit."""
@@ -95,6 +99,11 @@ class IPAMILPSolver(Solver):
                 n_lo = n_hi = stage.fixed_replicas
             else:  # no more replicas than the most any usable option needs (a tight big-M below)
                 n_lo, n_hi = 1, max(o.replicas for o in usable.values())
+            if n_hi > MAX_REPLICAS:
+                raise SolverError(
+                    f"{self.name}: stage {stage.name!r} may need {n_hi} replicas; IPA's big-M rows are solved "
+                    f"exactly by HiGHS only up to {MAX_REPLICAS:.0e} (use dp or milp)"
+                )
             n = model.var(n_lo, n_hi, integer=True)
 
             i_cols: dict[str, int] = {}
