@@ -14,12 +14,13 @@ For stage s, variant v, batch b with profile latency l (s) and dynamic energy e 
 Latency comparisons are made in integer nanosecond ticks (each stage's latency rounded once), so every
 solver sees the same feasibility, whatever order it sums in; SLA equality is feasible.
 
-Magnitudes: an option whose stage latency alone exceeds the SLA is never feasible and is dropped before
-its ticks are computed (a latency of 1e300 s, or 1e9 batch-fill seconds at 1e-6 rps, never overflows);
-replica and core counts above :data:`MAX_COUNT` cannot be represented exactly by every solver and are
-dropped the same way. :func:`validate_problem` refuses at the entry paths what cannot be represented at
-all (non-finite values, an SLA over :data:`MAX_SLA_S`, counts over :data:`MAX_COUNT`, an objective that
-overflows), and :func:`verify_decision` lists what a decision violates (the backstop for any solver).
+Magnitudes: ticks are exact Python integers at any latency (1e300 s, or an infinite batch-fill
+time at 5e-324 rps; see :func:`to_ticks`). Solvers with fixed-width arithmetic (dp's int64, HiGHS's
+doubles) drop an option whose latency alone exceeds the SLA before converting it. Replica and core
+counts above :data:`MAX_COUNT` cannot be represented exactly by every solver: all drop such options.
+:func:`validate_problem` refuses, at the entry paths, what cannot be represented at all (non-finite
+values, an SLA over :data:`MAX_SLA_S`, counts over :data:`MAX_COUNT`, an objective that overflows);
+:func:`verify_decision` lists what a decision violates (the backstop for any solver).
 """
 
 from __future__ import annotations
@@ -45,9 +46,24 @@ MAX_SLA_S = 1e9
 MAX_STAGES = 512
 
 
+#: Ticks of an infinite latency (a batch-fill time past float range): above the ticks of every float.
+INFINITE_TICKS = 10**400
+
+
 def to_ticks(seconds: float) -> int:
-    """Seconds -> integer nanoseconds (round half to even), the unit of every latency comparison."""
-    return int(round(seconds * TICKS_PER_S))
+    """Seconds -> integer nanoseconds (round half to even), the unit of every latency comparison.
+
+    Exact at every magnitude: a product past float range is computed in rationals (Python ints have no
+    upper bound) and +inf maps to :data:`INFINITE_TICKS`, so order is kept and nothing overflows.
+    """
+    x = seconds * TICKS_PER_S
+    if math.isfinite(x):
+        return int(round(x))
+    if math.isfinite(seconds):
+        return round(Fraction(seconds) * TICKS_PER_S)
+    if seconds > 0:
+        return INFINITE_TICKS
+    raise ValueError(f"a latency must be a number >= 0 (got {seconds})")
 
 
 def exact_decimal(x: float) -> Fraction:
@@ -148,10 +164,7 @@ class Option:
 
 
 def latency_ticks_within(latency_s: float, problem: Problem) -> int | None:
-    """Ticks of one stage latency, or None when it alone exceeds the SLA (then it can never be feasible;
-    huge or infinite latencies are decided in floats, never converted)."""
-    if not latency_s <= 2 * problem.sla_s:
-        return None
+    """Ticks of one stage latency, or None when it alone exceeds the SLA (then it can never be feasible)."""
     ticks = to_ticks(latency_s)
     return ticks if ticks <= problem.sla_ticks else None
 
@@ -179,15 +192,13 @@ def _candidates(problem: Problem, stage_index: int) -> list[tuple[Variant, Profi
 
 
 def stage_options(problem: Problem, stage_index: int) -> list[Option]:
-    """Every option of one stage that respects fixed_*, max_replicas, the rate and (alone) the SLA
-    (dominated ones kept)."""
+    """Every option of one stage that respects fixed_*, max_replicas and the rate (dominated ones, and ones
+    over the SLA on their own, kept: the fallback chooses among them)."""
     lam = problem.arrival_rate
     w = problem.weights
     out: list[Option] = []
     for v, p, n, latency_s in _candidates(problem, stage_index):
-        ticks = latency_ticks_within(latency_s, problem)
-        if ticks is None:
-            continue
+        ticks = to_ticks(latency_s)
         cores = n * v.cores
         power_w = cores * problem.idle_power_w_per_core + lam * p.energy_j / p.batch
         penalty = w.cost * cores + w.batch * p.batch + w.energy * power_w
@@ -363,23 +374,21 @@ def diagnose_infeasible(problem: Problem) -> str:
                 f"max_replicas={problem.max_replicas}"
             )
     per_stage = [stage_options(problem, i) for i in range(len(problem.stages))]
-    fastest = sum(min(o.latency_ticks for o in opts) for opts in per_stage) if all(per_stage) else None
-    if fastest is None or fastest > problem.sla_ticks:
-        fastest_s = math.fsum(min(c[3] for c in opts) for opts in cands) if fastest is None else fastest / TICKS_PER_S
+    fastest = sum(min(o.latency_ticks for o in opts) for opts in per_stage)
+    if fastest > problem.sla_ticks:
+        fastest_s = fastest / TICKS_PER_S if fastest <= 2 * problem.sla_ticks else math.fsum(
+            min(o.latency_s for o in opts) for opts in per_stage
+        )  # (a sum past float range is reported in floats, possibly as inf)
         return (
             f"the fastest option per stage still exceeds the SLA: {fastest_s:.6g} s > "
             f"sla_s={problem.sla_s}"
         )
-    # each budget alone, over every option the rate allows (as if the SLA were not there)
     if problem.max_cores is not None:
-        least = sum(min(n * v.cores for v, _, n, _ in opts) for opts in cands)
+        least = sum(min(o.cores for o in opts) for opts in per_stage)
         if least > problem.max_cores:
             return f"the fewest cores per stage still exceed max_cores: {least} > {problem.max_cores}"
     if problem.max_power_w is not None:
-        lam, idle = problem.arrival_rate, problem.idle_power_w_per_core
-        least_w = math.fsum(
-            min(n * v.cores * idle + lam * p.energy_j / p.batch for v, p, n, _ in opts) for opts in cands
-        )
+        least_w = math.fsum(min(o.power_w for o in opts) for opts in per_stage)
         if not problem.power_ok(least_w):
             return (
                 f"the lowest power per stage still exceeds max_power_w: {least_w:.6g} W > "

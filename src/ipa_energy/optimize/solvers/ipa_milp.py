@@ -89,8 +89,10 @@ class IPAMILPSolver(Solver):
         pas_selectors: list[list[tuple[int, float]]] = []
         # The canonical options (rate, replica limit and the SLA alone already applied): a profiled (v, k)
         # outside them gets z = 0, so no huge need or latency coefficient ever reaches HiGHS.
+        sla = problem.sla_ticks
         options = [
-            {(o.variant, o.batch): o for o in stage_options(problem, s)} for s in range(len(problem.stages))
+            {(o.variant, o.batch): o for o in stage_options(problem, s) if o.latency_ticks <= sla}
+            for s in range(len(problem.stages))
         ]
         if not all(options):
             return None
