@@ -234,7 +234,7 @@ def _parse_perf_interval(lines: list[str], path: str) -> ParsedLog:
     b = _Builder()
     started = None
     value_re = re.compile(
-        r"^\s*(?P<t>\d+\.\d+)\s+(?P<v><not counted>|<not supported>|[\d.,'\u202f\xa0]+(?=\s))?\s*"
+        r"^\s*(?P<t>\d+\.\d+)\s+(?P<v><not counted>|<not supported>|-?[\d.,'\u202f\xa0]+(?=\s))?\s*"
         r"(?P<u>Joules|J|mJ)?\s*(?P<e>\S+)\s*(?P<rest>.*)$"
     )
     for i, line in enumerate(lines, 1):
