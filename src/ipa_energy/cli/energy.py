@@ -7,6 +7,7 @@ import math
 import os
 import resource
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,13 @@ import click
 from ipa_energy.errors import ConfigError
 
 METER_CHOICES = ("auto", "rapl", "perf", "nvml", "model")
+#: the quality label of a window whose counters never advanced (nothing was measured)
+NOT_MEASURED = "not-measured"
+
+
+def exit_status(returncode: int) -> int:
+    """A child's ``Popen.returncode`` as a shell reports it: killed by signal N -> 128 + N (9 -> 137)."""
+    return 128 - returncode if returncode < 0 else returncode
 
 
 def _clean(x: Any) -> Any:
@@ -114,7 +122,8 @@ def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w
         sampler.start()
         meter.begin_window("command")
         try:
-            proc = subprocess.Popen(list(command))  # noqa: S603 - the user's command, by design
+            # with --json the child's stdout goes to our stderr: stdout carries exactly one JSON object
+            proc = subprocess.Popen(list(command), stdout=sys.stderr if as_json else None)  # noqa: S603
         except OSError as e:
             meter.cancel_window("command")
             raise ConfigError(f"cannot run {command[0]!r}: {e.strerror}", field="COMMAND") from None
@@ -134,8 +143,11 @@ def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w
     selection = getattr(meter, "selection", None)
     out = m.to_json()
     warning = None
-    if m.quality == "measured" and m.duration_s >= 0.5 and m.energy_j <= 0:
+    stuck = m.quality == "measured" and m.duration_s >= 0.5 and m.energy_j <= 0
+    if stuck:  # a counter that never advanced measured nothing: no energy, and not called "measured"
         warning = f"{m.source} counters did not advance: 0 J is not a measurement (is RAPL passed through?)"
+        out.update({"quality": NOT_MEASURED, "energy_j": None, "mean_power_w": None})
+    rc = exit_status(rc)
     out.update({"command": list(command), "exit_code": rc, "command_cpu_s": cpu_s, "warning": warning,
                 "samples": len(sampler.samples()), "log": log_path,
                 "selection": selection.to_json() if selection else None})
@@ -143,8 +155,12 @@ def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w
         click.echo(json.dumps(_clean(out)))
     else:
         label = f"{m.quality}" + (f", model {m.model}" if m.model else "")
-        click.echo(f"energy {m.energy_j:.3f} J over {m.duration_s:.3f} s = {m.mean_power_w:.3f} W "
-                   f"({m.source}, {label}); command CPU {cpu_s:.3f} s, exit {rc}", err=True)
+        if stuck:
+            click.echo(f"energy n/a over {m.duration_s:.3f} s ({m.source}, {NOT_MEASURED}); "
+                       f"command CPU {cpu_s:.3f} s, exit {rc}", err=True)
+        else:
+            click.echo(f"energy {m.energy_j:.3f} J over {m.duration_s:.3f} s = {m.mean_power_w:.3f} W "
+                       f"({m.source}, {label}); command CPU {cpu_s:.3f} s, exit {rc}", err=True)
         for z, ej in m.zones_j.items():
             flag = "" if z in m.counted_zones else "  (not in total)"
             click.echo(f"  {z:<20} {ej:12.3f} J{flag}", err=True)
@@ -253,7 +269,8 @@ class _NoLive:
               help="Average the power per minute (steps) or keep per-second points.")
 @click.option("--smooth", default="savgol:61", show_default=True,
               help="none | rolling[:N] | ewma[:ALPHA] | savgol[:N] (N in samples).")
-@click.option("--domain", default="pkg", show_default=True, help="pkg, ram, cores, gpu, psys, cpu.")
+@click.option("--domain", default="auto", show_default=True,
+              help="pkg, ram, cores, gpu, psys, cpu, total (run logs), or auto: pkg, else cpu, else total.")
 @click.option("--out", type=click.Path(dir_okay=False), default="energy.png", show_default=True,
               help="PNG file to write.")
 @click.option("--title", help="Figure title (default: the log names).")

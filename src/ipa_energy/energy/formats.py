@@ -17,11 +17,17 @@ Formats (``ParsedLog.format``):
   rebuilt by adding the elapsed times, assuming the runs were back to back.
 * ``shared-csv``: the converted CSVs of the shared data (``t_s[,interval_s],pkg_J[,ram_J]``).
 * ``ipa-energy-log``: this package's own per-second log (see :mod:`ipa_energy.energy.log`).
+* ``ipa-energy-run``: the per-second records of a run (``serve``'s ``*_energy.csv``, ``bench``'s
+  ``timelines/*.csv``): ``t_s`` (the second), ``energy_j``, ``energy_source`` and optionally
+  ``window_s``, ``idle_energy_j``, ``dynamic_energy_j``; domains ``total`` (and ``idle``, ``dynamic``).
 
 Rules: a missing value (``<not counted>``, ``<not supported>``, an empty field) is a gap, never a zero;
-a value without a unit is a gap too (perf prints raw unscaled counts when it cannot read an event's
-unit), with a note naming the line; intervals come from consecutive timestamps of the same domain (the
-first from 0), so a short last interval is measured, not assumed.
+intervals come from consecutive timestamps of the same domain (the first from 0), so a short last
+interval is measured, not assumed. Corrupt readings are excluded and counted as gaps, each with a note
+naming its line, never summed: a negative or non-finite energy, and a timestamp that does not advance
+past the previous one of its domain (time going backwards, a repeated or non-monotonic timestamp).
+A value with an empty unit field but an energy event (``power/energy-pkg/``, whose unit is Joules) is
+still a reading: kept, and flagged (``DomainSeries.flagged``, with a note).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from numpy.typing import NDArray
 from ipa_energy.energy.base import COUNTED_DOMAINS
 from ipa_energy.errors import ConfigError
 
+#: the note of a value whose unit field is empty (kept as Joules, flagged)
+UNITLESS_NOTE = "value without a unit: kept as Joules"
 _EVENT_RE = re.compile(r"power/energy-(?P<d>[a-z]+)/")
 _MISSING = ("<not counted>", "<not supported>")
 _DOMAIN_ALIASES = {"pkg": "pkg", "ram": "ram", "dram": "ram", "cores": "cores", "gpu": "gpu", "psys": "psys"}
@@ -77,6 +85,8 @@ class DomainSeries:
     t_s: NDArray[np.float64]
     interval_s: NDArray[np.float64]
     energy_j: NDArray[np.float64]
+    #: readings kept but flagged (e.g. a value whose unit field was empty)
+    flagged: int = 0
 
     @property
     def valid(self) -> NDArray[np.bool_]:
@@ -117,6 +127,7 @@ class DomainSeries:
         return {
             "samples": self.samples,
             "gaps": self.gaps,
+            "flagged": self.flagged,
             "energy_j": self.total_energy_j,
             "duration_s": self.covered_s,
             "span_s": self.span_s,
@@ -157,14 +168,45 @@ class ParsedLog:
 
 
 class _Builder:
-    """Collects (time, domain, energy or None, interval or None) rows and builds the series."""
+    """Collects (time, domain, energy or None, interval or None) rows and builds the series.
+
+    Corrupt rows are turned into gaps here, once for every format: a negative or non-finite energy, and
+    a time that does not advance past the previous one of the same domain (with interval 0, so the
+    covered time stays right).
+    """
 
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple[float, float | None, float | None]]] = {}
         self.notes: list[str] = []
+        self.flagged: dict[str, int] = {}
+        self._last_t: dict[str, float] = {}
 
-    def add(self, t_s: float, domain: str, energy_j: float | None, interval_s: float | None = None) -> None:
+    def add(self, t_s: float, domain: str, energy_j: float | None, interval_s: float | None = None,
+            lineno: int | None = None) -> None:
+        where = f"line {lineno}: " if lineno is not None else ""
+        if not math.isfinite(t_s):
+            self.notes.append(f"{where}{domain}: time {t_s} is not a number: skipped")
+            return
+        last = self._last_t.get(domain)
+        if last is not None and t_s <= last:
+            self.notes.append(
+                f"{where}{domain}: time {t_s:g} s does not advance past {last:g} s (time going backwards or "
+                "repeated): excluded, counted as a gap"
+            )
+            self.rows.setdefault(domain, []).append((last, None, 0.0))
+            return
+        if energy_j is not None and not (math.isfinite(energy_j) and energy_j >= 0):
+            self.notes.append(f"{where}{domain}: energy {energy_j:g} J is not a reading (negative or not "
+                              "finite): excluded, counted as a gap")
+            energy_j = None
+        if interval_s is not None and not (math.isfinite(interval_s) and interval_s >= 0):
+            self.notes.append(f"{where}{domain}: interval {interval_s:g} s is invalid: excluded, counted as a gap")
+            energy_j, interval_s = None, None
+        self._last_t[domain] = t_s
         self.rows.setdefault(domain, []).append((t_s, energy_j, interval_s))
+
+    def flag(self, domain: str) -> None:
+        self.flagged[domain] = self.flagged.get(domain, 0) + 1
 
     def note(self, lineno: int, msg: str) -> None:
         self.notes.append(f"line {lineno}: {msg}")
@@ -176,7 +218,7 @@ class _Builder:
             e = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=float)
             prev = np.concatenate([[0.0], t[:-1]])
             iv = np.array([r[2] if r[2] is not None else t[i] - prev[i] for i, r in enumerate(rows)], dtype=float)
-            domains[d] = DomainSeries(d, t, iv, e)
+            domains[d] = DomainSeries(d, t, iv, e, self.flagged.get(d, 0))
         return ParsedLog(fmt, path, domains, tuple(self.notes), started, extra)
 
 
@@ -192,7 +234,7 @@ def _parse_perf_interval(lines: list[str], path: str) -> ParsedLog:
     b = _Builder()
     started = None
     value_re = re.compile(
-        r"^\s*(?P<t>\d+\.\d+)\s+(?P<v><not counted>|<not supported>|[\d.,'\u202f\xa0]+(?=\s))?\s*"
+        r"^\s*(?P<t>\d+\.\d+)\s+(?P<v><not counted>|<not supported>|-?[\d.,'\u202f\xa0]+(?=\s))?\s*"
         r"(?P<u>Joules|J|mJ)?\s*(?P<e>\S+)\s*(?P<rest>.*)$"
     )
     for i, line in enumerate(lines, 1):
@@ -213,16 +255,16 @@ def _parse_perf_interval(lines: list[str], path: str) -> ParsedLog:
         raw = m["v"]
         if raw is None or raw in _MISSING:
             b.note(i, f"{raw or 'no value'}: gap")
-            b.add(t, domain, None)
-        elif m["u"] is None:
-            b.note(i, "value without a unit (raw unscaled count?): gap")
-            b.add(t, domain, None)
+            b.add(t, domain, None, lineno=i)
         else:
             v = parse_number(raw)
             scale = 1e-3 if m["u"] == "mJ" else 1.0
             if v is None:
                 b.note(i, f"unreadable value {raw!r}: gap")
-            b.add(t, domain, None if v is None else v * scale)
+            elif m["u"] is None:
+                b.note(i, f"value without a unit: kept as Joules (the event {m['e']} counts Joules), flagged")
+                b.flag(domain)
+            b.add(t, domain, None if v is None else v * scale, lineno=i)
     return b.build("perf-interval", path, started)
 
 
@@ -242,11 +284,11 @@ def parse_perf_sep_line(line: str, sep: str) -> tuple[float, str, float | None, 
         return f"event {event!r} is not an energy event, skipped"
     if not raw or raw in _MISSING:
         return (t, domain, None, f"{raw or 'no value'}: gap")
-    if not unit:
-        return (t, domain, None, "value without a unit (raw unscaled count?): gap")
     v = parse_number(raw)
     if v is None:
         return (t, domain, None, f"unreadable value {raw!r}: gap")
+    if not unit:
+        return (t, domain, v, f"{UNITLESS_NOTE} (the event {event} counts Joules), flagged")
     return (t, domain, v * (1e-3 if unit == "mJ" else 1.0), None)
 
 
@@ -266,7 +308,9 @@ def _parse_perf_sep(lines: list[str], path: str, sep: str) -> ParsedLog:
         t, domain, v, note = r
         if note:
             b.note(i, note)
-        b.add(t, domain, v)
+            if note.startswith(UNITLESS_NOTE):
+                b.flag(domain)
+        b.add(t, domain, v, lineno=i)
     return b.build("perf-tsv" if sep == "\t" else "perf-csv", path, started, separator=sep)
 
 
@@ -280,8 +324,8 @@ def _parse_perf_blocks(lines: list[str], path: str) -> ParsedLog:
         if m := elapsed_re.match(line):
             dt = parse_number(m["s"]) or 0.0
             t += dt
-            for _, domain, v in pending:
-                b.add(t, domain, v, dt)
+            for ln, domain, v in pending:
+                b.add(t, domain, v, dt, lineno=ln)
             pending = []
         elif m := value_re.match(line):
             dom = domain_of_event(m["e"])
@@ -304,6 +348,7 @@ def _parse_csv_rows(lines: list[str], path: str) -> ParsedLog:
         acc: dict[tuple[float, str], list[float | None]] = {}
         ivs: dict[tuple[float, str], float | None] = {}
         labels: dict[str, str] = {}
+        lines_of: dict[tuple[float, str], int] = {}
         for i, row in enumerate(reader, 2):
             if None in row.values() or None in row:
                 b.note(i, "truncated line (the run was killed mid-write?): skipped")
@@ -323,13 +368,16 @@ def _parse_csv_rows(lines: list[str], path: str) -> ParsedLog:
                 continue
             acc.setdefault(key, []).append(energy)
             ivs[key] = interval
+            lines_of.setdefault(key, i)
             for k in ("source", "quality", "model"):
                 if row.get(k):
                     labels[k] = row[k]
         for (t, d), vals in acc.items():
             total = None if any(v is None for v in vals) else float(sum(v for v in vals if v is not None))
-            b.add(t, d, total, ivs[(t, d)])
+            b.add(t, d, total, ivs[(t, d)], lineno=lines_of[(t, d)])
         return b.build("ipa-energy-log", path, **labels)
+    if "t_s" in fields and "energy_j" in fields:
+        return _parse_run_rows(reader, path)
     cols = {c: _DOMAIN_ALIASES.get(c[:-2].lower()) for c in fields if c.endswith(("_J", "_j"))}
     if "t_s" not in fields or not any(cols.values()):
         raise ConfigError(f"CSV header {fields} has no t_s and <domain>_J columns", source=path)
@@ -346,8 +394,45 @@ def _parse_csv_rows(lines: list[str], path: str) -> ParsedLog:
             v = parse_number(row.get(c) or "")
             if v is None:
                 b.note(i, f"{c} empty: gap")
-            b.add(t, dom, v, float(iv) if iv else None)
+            b.add(t, dom, v, float(iv) if iv else None, lineno=i)
     return b.build("shared-csv", path)
+
+
+#: run-record columns -> domain (``serve``'s energy CSV and ``bench`` timelines)
+RUN_DOMAINS = {"energy_j": "total", "idle_energy_j": "idle", "dynamic_energy_j": "dynamic"}
+
+
+def _parse_run_rows(reader: csv.DictReader[str], path: str) -> ParsedLog:
+    """Per-second run records: ``t_s`` is the second's start, ``window_s`` (default 1 s) its length."""
+    b = _Builder()
+    fields = reader.fieldnames or []
+    sources: set[str] = set()
+    for i, row in enumerate(reader, 2):
+        if None in row.values() or None in row:
+            b.note(i, "truncated line (the run was killed mid-write?): skipped")
+            continue
+        try:
+            start = float(row["t_s"])
+            w = row.get("window_s") or ""
+            window = float(w) if w else 1.0
+        except (TypeError, ValueError):
+            b.note(i, "unreadable t_s or window_s: skipped")
+            continue
+        if row.get("energy_source"):
+            sources.add(row["energy_source"])
+        for col, dom in RUN_DOMAINS.items():
+            if col not in fields:
+                continue
+            raw = row.get(col) or ""
+            try:
+                v = float(raw) if raw else None
+            except ValueError:
+                b.note(i, f"{col} {raw[:20]!r} is not a number: gap")
+                v = None
+            if v is None and not raw:
+                b.note(i, f"{col} empty: gap")
+            b.add(start + window, dom, v, window, lineno=i)
+    return b.build("ipa-energy-run", path, source=", ".join(sorted(sources)) if sources else None)
 
 
 def detect_format(lines: Iterable[str]) -> str:
@@ -362,6 +447,8 @@ def detect_format(lines: Iterable[str]) -> str:
         low = ln.lower()
         if "energy_j" in low and "domain" in low:
             return "ipa-energy-log"
+        if low.startswith("t_s,") and "energy_j" in low.split(","):
+            return "ipa-energy-run"
         if low.startswith("t_s,"):
             return "shared-csv"
         m = _TIME_RE.match(ln)

@@ -14,12 +14,29 @@ from ipa_energy.energy.analysis import binned, smoother
 from ipa_energy.energy.formats import ParsedLog
 from ipa_energy.errors import ConfigError
 
+#: what ``domain="auto"`` shows, first present wins (RAPL package, the model meter's cpu, a run's total)
+AUTO_DOMAINS = ("pkg", "cpu", "total")
+
+
+def pick_domain(log: ParsedLog, domain: str) -> str:
+    """``domain`` when the log has it; for ``auto`` the first of :data:`AUTO_DOMAINS` it has (or its only
+    domain). ConfigError naming the file otherwise."""
+    if domain == "auto":
+        found = next((d for d in AUTO_DOMAINS if d in log.domains), None)
+        if found is None and len(log.domains) == 1:
+            found = next(iter(log.domains))
+        if found is not None:
+            return found
+    elif domain in log.domains:
+        return domain
+    raise ConfigError(f"no {domain!r} readings (it has {sorted(log.domains)})", source=log.path)
+
 
 def plot_logs(
     logs: Sequence[ParsedLog],
     out: str | Path,
     *,
-    domain: str = "pkg",
+    domain: str = "auto",
     per: str = "minute",
     smooth: str = "savgol:61",
     labels: Sequence[str] | None = None,
@@ -35,10 +52,11 @@ def plot_logs(
     smooth_label, smooth_fn = smoother(smooth)
     fig, ax = plt.subplots(figsize=(10, 5))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    shown: list[str] = []
     for i, log in enumerate(logs):
-        if domain not in log.domains:
-            raise ConfigError(f"no {domain!r} readings (it has {sorted(log.domains)})", source=log.path)
-        s = log.domains[domain]
+        d = pick_domain(log, domain)
+        shown.append(d)
+        s = log.domains[d]
         name = labels[i] if labels else Path(log.path).stem
         c = colors[i % len(colors)]
         t_min = s.t_s / 60.0
@@ -57,6 +75,7 @@ def plot_logs(
         elif per != "minute":
             ax.plot([], [], color=c, label=f"{name} (mean {mean_txt})")
     ax.set_xlabel("time (min)")
+    domain = "/".join(dict.fromkeys(shown))
     ax.set_ylabel(f"{domain} power (W)")
     ax.set_title(title or f"{domain} power: raw per-second (faint), per-{per} average, {smooth_label}")
     ax.grid(alpha=0.3)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ipa_energy.errors import ConfigError
-from ipa_energy.optimize.problem import AccuracyMethod, Problem, Weights
+from ipa_energy.optimize.problem import AccuracyMethod, Problem, Weights, validate_problem
 from ipa_energy.registry import Registry
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def build_problem(
         )
         for s in stages
     )
-    return Problem(
+    return validate_problem(Problem(
         arrival_rate=float(rate_rps),
         sla_s=pipeline.sla_s,
         stages=stages,
@@ -169,5 +169,5 @@ def build_problem(
         weights=w,
         max_cores=max_cores,
         max_power_w=max_power_w,
-    )
+    ))
 

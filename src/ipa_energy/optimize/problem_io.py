@@ -11,7 +11,8 @@ from typing import Any, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from ipa_energy.config.validation import StrictModel, load_mapping, parse_model
-from ipa_energy.optimize.problem import Problem, ProfilePoint, Stage, Variant, Weights
+from ipa_energy.errors import ConfigError
+from ipa_energy.optimize.problem import Problem, ProfilePoint, Stage, Variant, Weights, validate_problem
 
 
 class ProfilePointSpec(StrictModel):
@@ -72,7 +73,7 @@ class ProblemSpec(StrictModel):
 
 def problem_from_dict(data: Any, source: str | None = None) -> Problem:
     spec = parse_model(ProblemSpec, data, source)
-    return Problem(
+    problem = Problem(
         arrival_rate=spec.arrival_rate,
         sla_s=spec.sla_s,
         max_replicas=spec.max_replicas,
@@ -98,6 +99,10 @@ def problem_from_dict(data: Any, source: str | None = None) -> Problem:
             for s in spec.stages
         ),
     )
+    try:
+        return validate_problem(problem)
+    except ConfigError as e:
+        raise ConfigError(str(e), source=source) from None
 
 
 def load_problem(path: str | Path) -> Problem:

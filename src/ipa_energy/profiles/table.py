@@ -26,6 +26,8 @@ from ipa_energy.errors import ConfigError
 from ipa_energy.optimize.problem import ProfilePoint, Stage, Variant
 
 REQUIRED_COLUMNS = ("stage", "variant", "batch", "latency_s", "energy_j")
+#: columns whose value may be empty: an energy_j that was not measured (``profile --meter none``) is a gap
+GAP_COLUMNS = ("energy_j",)
 OPTIONAL_COLUMNS = ("latency_p50_s", "latency_p99_s", "cores", "source")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
@@ -162,6 +164,13 @@ class ProfileTable:
                         f"profile has {why} for stage {stage_name!r} variant {spec.name!r}",
                         source=self.source,
                     )
+                gap = next((r for r in rows if math.isnan(r.energy_j)), None)
+                if gap is not None:
+                    raise ConfigError(
+                        f"stage {stage_name!r} variant {spec.name!r} batch {gap.batch}: energy_j is a gap (profiled "
+                        "without a meter); profile again with --meter auto|model|rapl|perf to plan with it",
+                        field="energy_j", source=self.source,
+                    )
                 points = tuple(ProfilePoint(r.batch, r.latency_s * latency_factor, r.energy_j) for r in rows)
                 variants.append(Variant(spec.name, spec.accuracy, spec.cores, points))
             out.append(Stage(stage_name, tuple(variants)))
@@ -169,7 +178,7 @@ class ProfileTable:
 
 
 # ---------------------------------------------------------------------- validation
-def _check_row(r: ProfileRow, where: str, source: str) -> None:
+def _check_row(r: ProfileRow, where: str, source: str, *, energy_gap: bool = False) -> None:
     def bad(field: str, msg: str) -> ConfigError:
         return ConfigError(msg, field=f"{where}: {field}", source=source)
 
@@ -181,7 +190,7 @@ def _check_row(r: ProfileRow, where: str, source: str) -> None:
         raise bad("batch", f"must be a positive integer (got {r.batch})")
     if not (math.isfinite(r.latency_s) and r.latency_s > 0):
         raise bad("latency_s", f"must be a positive number of seconds (got {r.latency_s})")
-    if not (math.isfinite(r.energy_j) and r.energy_j >= 0):
+    if not energy_gap and not (math.isfinite(r.energy_j) and r.energy_j >= 0):
         raise bad("energy_j", f"must be a non-negative number of joules (got {r.energy_j})")
     for name in ("latency_p50_s", "latency_p99_s"):
         v = getattr(r, name)
@@ -231,7 +240,7 @@ def parse_profile_csv(text: str, source: str = "<string>") -> ProfileTable:
             raise ConfigError("more fields than header columns", field=where, source=source)
         vals = {k: (v or "").strip() for k, v in rec.items()}
         for c in REQUIRED_COLUMNS:
-            if vals.get(c, "") == "":
+            if vals.get(c, "") == "" and c not in GAP_COLUMNS:
                 raise ConfigError("empty value", field=f"{where}: {c}", source=source)
 
         def opt_float(c: str, vals: dict[str, str] = vals, where: str = where) -> float | None:
@@ -243,13 +252,13 @@ def parse_profile_csv(text: str, source: str = "<string>") -> ProfileTable:
             variant=vals["variant"],
             batch=_parse_int(vals["batch"], "batch", where, source),
             latency_s=_parse_float(vals["latency_s"], "latency_s", where, source),
-            energy_j=_parse_float(vals["energy_j"], "energy_j", where, source),
+            energy_j=_parse_float(vals["energy_j"], "energy_j", where, source) if vals["energy_j"] else math.nan,
             latency_p50_s=opt_float("latency_p50_s"),
             latency_p99_s=opt_float("latency_p99_s"),
             cores=_parse_int(cores_text, "cores", where, source) if cores_text else None,
             source=vals.get("source", ""),
         )
-        _check_row(row, where, source)
+        _check_row(row, where, source, energy_gap=vals["energy_j"] == "")
         if row.key in seen:
             raise ConfigError(
                 f"duplicate of line {seen[row.key]} (same stage, variant, batch and cores)",
@@ -277,7 +286,7 @@ def load_profile(path: str | Path) -> ProfileTable:
 
 
 def _fmt(x: float | int | None) -> str:
-    if x is None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):  # a gap is written empty, never as 0
         return ""
     if isinstance(x, int):
         return str(x)

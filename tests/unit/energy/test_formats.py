@@ -36,10 +36,11 @@ def test_perf_interval_gaps_separators_and_short_last_interval(name):
     # covered time excludes the gap interval (3.000563506 .. 4.000764728)
     assert pkg.covered_s == pytest.approx(5.176307 - (4.000764728 - 3.000563506))
     assert pkg.mean_power_w == pytest.approx(pkg.total_energy_j / pkg.covered_s)
-    # ram: 15.04, <not counted>, <not supported>, no unit, 15.14, 2.66 -> 3 samples, 3 gaps, never zeros
-    assert ram.samples == 3 and ram.gaps == 3
-    assert ram.total_energy_j == pytest.approx(15.04 + 15.14 + 2.66)
-    assert any("without a unit" in n and n.startswith("line 12") for n in log.notes)
+    # ram: 15.04, <not counted>, <not supported>, no unit (the event says Joules: kept, flagged), 15.14, 2.66
+    # -> 4 samples, 2 gaps, never zeros
+    assert ram.samples == 4 and ram.gaps == 2 and ram.flagged == 1
+    assert ram.total_energy_j == pytest.approx(15.04 + 15.09 + 15.14 + 2.66)
+    assert any("without a unit" in n and "flagged" in n and n.startswith("line 12") for n in log.notes)
     assert any("<not counted>" in n for n in log.notes)
 
 
@@ -58,8 +59,9 @@ def test_perf_tsv_with_header_no_value_no_unit_and_truncated_line():
     log = parse_log(DATA / "perf_tsv.txt")
     assert log.format == "perf-tsv"
     pkg = log.domains["pkg"]
-    assert list(pkg.valid) == [True, True, False, False, True]
-    assert pkg.total_energy_j == pytest.approx(73.15 + 72.59 + 71.34)
+    assert list(pkg.valid) == [True, True, False, True, True]  # the unitless 72.61 is kept, flagged
+    assert pkg.flagged == 1
+    assert pkg.total_energy_j == pytest.approx(73.15 + 72.59 + 72.61 + 71.34)
     assert any(n.startswith("line 8") and "skipped" in n for n in log.notes)
 
 

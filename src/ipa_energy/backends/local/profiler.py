@@ -112,7 +112,7 @@ def profile_variant(
                 walls.append(wall)
                 cpus.append(cpu)
                 computes.append(comp)
-            energy = 0.0
+            energy = math.nan  # no meter: a gap, never 0 J
             if meter is not None:
                 m = meter.difference(r0, meter.read())
                 energy = max(0.0, m.energy_j - idle_w * m.duration_s) / repeats
@@ -145,7 +145,7 @@ def to_profile_rows(points: Sequence[ProfileMeasurement], label: str) -> list[An
     return [
         ProfileRow(
             stage=p.stage, variant=p.variant, batch=p.batch, latency_s=p.latency_p99_s,
-            energy_j=p.energy_j_per_batch if math.isfinite(p.energy_j_per_batch) else 0.0,
+            energy_j=p.energy_j_per_batch,  # NaN (not measured) is written as a gap
             latency_p50_s=p.latency_p50_s, latency_p99_s=p.latency_p99_s, cores=p.cores,
             source=f"measured:{label} repeats={p.repeats} energy={p.energy_source} weights={p.weights.split(':')[0]}",
         )

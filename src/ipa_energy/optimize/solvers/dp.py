@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from ipa_energy.optimize.problem import (
     BUDGET_RTOL,
+    MAX_COUNT,
     TICKS_PER_S,
     Option,
     Problem,
@@ -80,15 +81,25 @@ class _StageArrays:
         )
 
 
-def _min_replicas_vec(lam: float, batch: I64, lat: F64) -> I64:
-    q = lam * lat / batch
+def _min_replicas_vec(lam: float, batch: I64, lat: F64, cap: int) -> tuple[NDArray[np.intp], I64]:
+    """(indices, replicas) of the options whose smallest sufficient replica count is at most ``cap``.
+
+    Decided in floats first (an overflowed or huge quotient never reaches int64), then exactly for the
+    quotients within 1e-9 of an integer, as :func:`~ipa_energy.optimize.problem.min_replicas` does.
+    """
+    with np.errstate(over="ignore"):  # an overflowed quotient is inf: over any cap
+        q = lam * lat / batch
     n = np.ceil(q)
+    idx = np.flatnonzero(n <= float(cap) + 1.0)  # inf and nan fall out; cap <= 2**53 is float-exact
+    q, n = q[idx], n[idx]
     near = np.abs(q - np.rint(q)) <= 1e-9 * np.maximum(1.0, q)
     if near.any():
         lam_x = exact_decimal(lam)
         for i in np.flatnonzero(near):
-            n[i] = math.ceil(lam_x * exact_decimal(float(lat[i])) / Fraction(int(batch[i])))
-    return np.maximum(n, 1).astype(np.int64)
+            n[i] = math.ceil(lam_x * exact_decimal(float(lat[idx[i]])) / Fraction(int(batch[idx[i]])))
+    n = np.maximum(n, 1.0)
+    ok = n <= float(cap)
+    return idx[ok], n[ok].astype(np.int64)
 
 
 def stage_arrays(problem: Problem, s: int) -> _StageArrays:
@@ -112,22 +123,28 @@ def stage_arrays(problem: Problem, s: int) -> _StageArrays:
             lat.append(p.latency_s)
             energy.append(p.energy_j)
     lam = problem.arrival_rate
+    cap = min(stage.fixed_replicas if stage.fixed_replicas is not None else problem.max_replicas, MAX_COUNT)
     b = np.asarray(batch, dtype=np.int64)
     lat_a = np.asarray(lat, dtype=np.float64)
-    need = _min_replicas_vec(lam, b, lat_a) if len(b) else np.zeros(0, np.int64)
+    cores_a = np.asarray(cores_per, dtype=np.int64)
+    idx, n = _min_replicas_vec(lam, b, lat_a, cap) if len(b) else (np.zeros(0, np.intp), np.zeros(0, np.int64))
     if stage.fixed_replicas is not None:
-        ok = need <= stage.fixed_replicas
-        n = np.full_like(need, stage.fixed_replicas)
-    else:
-        ok = need <= problem.max_replicas
-        n = need
-    idx = np.flatnonzero(ok)
-    b, lat_a, n = b[idx], lat_a[idx], n[idx]
-    acc_a = np.asarray(acc, dtype=np.float64)[idx]
-    cores = np.asarray(cores_per, dtype=np.int64)[idx] * n
-    e = np.asarray(energy, dtype=np.float64)[idx]
-    latency_s = lat_a + (b - 1) / lam
+        n = np.full_like(n, stage.fixed_replicas)
+    # counts over MAX_COUNT are not representable (decided in floats: no int64 product can overflow)
+    fits = n.astype(np.float64) * cores_a[idx] <= float(MAX_COUNT)
+    idx, n = idx[fits], n[fits]
+    b, lat_a = b[idx], lat_a[idx]
+    with np.errstate(over="ignore"):  # a batch-fill time past float range is inf: over the SLA below
+        latency_s = lat_a + (b - 1) / lam
+    # an option slower than the SLA on its own is never feasible: dropped before its ticks exist
+    within = np.flatnonzero(latency_s <= 2 * problem.sla_s)
+    idx, n, b, latency_s = idx[within], n[within], b[within], latency_s[within]
     ticks = np.rint(latency_s * TICKS_PER_S).astype(np.int64)
+    within = np.flatnonzero(ticks <= problem.sla_ticks)
+    idx, n, b, latency_s, ticks = idx[within], n[within], b[within], latency_s[within], ticks[within]
+    acc_a = np.asarray(acc, dtype=np.float64)[idx]
+    cores = cores_a[idx] * n
+    e = np.asarray(energy, dtype=np.float64)[idx]
     power = cores * problem.idle_power_w_per_core + lam * e / b
     w = problem.weights
     penalty = w.cost * cores + w.batch * b + w.energy * power

@@ -59,6 +59,10 @@ from ipa_energy.optimize.solvers.milp import (
     scaled_integer_row,
 )
 
+#: Largest replica count IPA's layout is solved with (its big-M rows m >= n - R (1 - i) carry R = that
+#: count; past about 1e15 HiGHS returns wrong statuses). Larger needs raise SolverError, never a guess.
+MAX_REPLICAS = 10**12
+
 
 class IPAMILPSolver(Solver):
     """Exact; IPA's variable layout. ``time_limit_s`` (None = none) raises SolverTimeLimit when hit."""
@@ -83,11 +87,25 @@ class IPAMILPSolver(Solver):
         power_terms: list[tuple[int, float]] = []  # (column, W)
         z_of_stage: list[list[tuple[int, str, int]]] = []  # (z column, variant, batch)
         pas_selectors: list[list[tuple[int, float]]] = []
-        for stage in problem.stages:
+        # The canonical options (rate, replica limit and the SLA alone already applied): a profiled (v, k)
+        # outside them gets z = 0, so no huge need or latency coefficient ever reaches HiGHS.
+        sla = problem.sla_ticks
+        options = [
+            {(o.variant, o.batch): o for o in stage_options(problem, s) if o.latency_ticks <= sla}
+            for s in range(len(problem.stages))
+        ]
+        if not all(options):
+            return None
+        for stage, usable in zip(problem.stages, options, strict=True):
             if stage.fixed_replicas is not None:
                 n_lo = n_hi = stage.fixed_replicas
-            else:
-                n_lo, n_hi = 1, problem.max_replicas
+            else:  # no more replicas than the most any usable option needs (a tight big-M below)
+                n_lo, n_hi = 1, max(o.replicas for o in usable.values())
+            if n_hi > MAX_REPLICAS:
+                raise SolverError(
+                    f"{self.name}: stage {stage.name!r} may need {n_hi} replicas; IPA's big-M rows are solved "
+                    f"exactly by HiGHS only up to {MAX_REPLICAS:.0e} (use dp or milp)"
+                )
             n = model.var(n_lo, n_hi, integer=True)
 
             i_cols: dict[str, int] = {}
@@ -105,16 +123,20 @@ class IPAMILPSolver(Solver):
 
             batches = sorted({p.batch for v in stage.variants for p in v.profile})
             b_cols: dict[int, int] = {}
+            usable_batches = {k for _, k in usable}
             for k in batches:
-                fixed_out = stage.fixed_batch is not None and k != stage.fixed_batch
+                fixed_out = k not in usable_batches
                 b_cols[k] = model.var(0, 0 if fixed_out else 1, -w.batch * k, integer=True)
-                latency_terms.append((b_cols[k], to_ticks((k - 1) / lam)))
+                latency_terms.append((b_cols[k], 0 if fixed_out else to_ticks((k - 1) / lam)))
             model.row(1, 1, list(b_cols.values()), [1] * len(b_cols))
 
             zs: list[tuple[int, str, int]] = []
             for v in stage.variants:
                 iv = i_cols[v.name]
                 for p in v.profile:
+                    opt = usable.get((v.name, p.batch))
+                    if opt is None:  # out of the limits, or alone over the SLA: never chosen
+                        continue
                     dyn_w = lam * p.energy_j / p.batch
                     z = model.binary(-w.energy * dyn_w)
                     bk = b_cols[p.batch]
@@ -124,7 +146,7 @@ class IPAMILPSolver(Solver):
                     need = min_replicas(lam, p.batch, p.latency_s)
                     model.row(0, math.inf, [n, z], [1, -need])  # n >= need * z (throughput)
                     q_ticks = to_ticks((p.batch - 1) / lam)
-                    latency_terms.append((z, to_ticks(p.latency_s + (p.batch - 1) / lam) - q_ticks))
+                    latency_terms.append((z, opt.latency_ticks - q_ticks))
                     power_terms.append((z, dyn_w))
                     zs.append((z, v.name, p.batch))
             model.row(1, 1, [z for z, _, _ in zs], [1] * len(zs))
@@ -141,9 +163,6 @@ class IPAMILPSolver(Solver):
         if product:
             add_product_pas(model, pas_selectors, w.accuracy)
 
-        options = [
-            {(o.variant, o.batch): o for o in stage_options(problem, s)} for s in range(len(problem.stages))
-        ]
         for _ in range(MAX_RESOLVES):
             x = model.solve(deadline)
             if x is None:

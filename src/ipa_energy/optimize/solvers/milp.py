@@ -43,6 +43,9 @@ from ipa_energy.optimize.solvers.base import Solver
 
 #: HiGHS feasibility tolerances used by both MILP solvers (defaults are 1e-6 / 1e-7).
 FEASIBILITY_TOL = 1e-9
+#: Largest coefficient, bound or cost a MILP is given: past it doubles are no longer exact integers and
+#: HiGHS's tolerances (and its 1e20 "infinity") decide instead of the model. Larger raises SolverError.
+MAX_COEFFICIENT = 2.0**53
 #: No-good re-solves after which a MILP solver gives up (each one removes one tolerance-feasible answer).
 MAX_RESOLVES = 100
 
@@ -105,6 +108,19 @@ class LinearModel:
         self.row_index.append(list(index))
         self.row_value.append([float(v) for v in value])
 
+    def _check_magnitudes(self, solver: str) -> None:
+        """Refuse a model HiGHS cannot solve exactly (a coefficient, finite bound or cost over the limit)."""
+        finite = [abs(x) for x in (*self.col_lower, *self.col_upper, *self.row_lower, *self.row_upper)
+                  if math.isfinite(x)]
+        values = [abs(v) for r in self.row_value for v in r]
+        costs = [abs(c) for c in self.col_cost]
+        worst = max([0.0, *finite, *values, *costs])
+        if not worst <= MAX_COEFFICIENT:
+            raise SolverError(
+                f"{solver}: a model value of {worst:.3g} exceeds {MAX_COEFFICIENT:.3g}, past which HiGHS does not "
+                "solve exactly at these magnitudes (use dp)"
+            )
+
     def solve(self, deadline: Deadline) -> list[float] | None:
         """Maximise; the column values at the proven optimum, or None when infeasible.
 
@@ -114,6 +130,7 @@ class LinearModel:
         import highspy
         import numpy as np
 
+        self._check_magnitudes(deadline.solver)
         lp = highspy.HighsLp()
         lp.num_col_ = self.num_cols
         lp.num_row_ = self.num_rows

@@ -48,7 +48,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ipa_energy.errors import ConfigError
-from ipa_energy.optimize.problem import BUDGET_RTOL, Option, Problem, min_replicas, to_ticks
+from ipa_energy.optimize.problem import (
+    BUDGET_RTOL,
+    Option,
+    Problem,
+    latency_ticks_within,
+    min_replicas,
+)
 from ipa_energy.optimize.solvers.base import Solver
 
 State = tuple[int, ...]  # (variant index, batch, extra replicas) per stage, flattened
@@ -107,8 +113,10 @@ class _Model:
                     if stage.fixed_batch is not None and p.batch != stage.fixed_batch:
                         continue
                     lat = p.latency_s + (p.batch - 1) / lam
+                    ticks = latency_ticks_within(lat, problem)  # None: alone over the SLA, never feasible
                     cells[vi, p.batch] = _Cell(
-                        v.name, min_replicas(lam, p.batch, p.latency_s), to_ticks(lat), lat, v.accuracy,
+                        v.name, min_replicas(lam, p.batch, p.latency_s),
+                        problem.sla_ticks + 1 if ticks is None else ticks, lat, v.accuracy,
                         v.cores, lam * p.energy_j / p.batch,
                     )
                     batches[vi] = (*batches.get(vi, ()), p.batch)
