@@ -53,12 +53,12 @@ def _load_trace(path: str | None) -> TwitterTrace:
 def _print_scores(scores: list[PredictorScore], held: HeldOut, trace: TwitterTrace) -> None:
     last = held.last_day if held.last_day is not None else trace.duration_s / 86400
     click.echo(
-        f"held-out days {held.first_day:g}-{last:.2f}: {held.targets_rps.size:,} gap-free windows, one every "
+        f"scored days {held.first_day:g}-{last:.2f}: {held.targets_rps.size:,} gap-free windows, one every "
         f"{held.stride_s} s; target = max load of the next 20 s; history = the last 120 s"
     )
-    click.echo(f"  {'predictor':<12} {'SMAPE':>8} {'MAE rps':>8} {'under':>7}")
+    click.echo(f"  {'predictor':<14} {'SMAPE':>8} {'MAE rps':>8} {'under':>7}")
     for s in scores:
-        click.echo(f"  {s.name:<12} {s.smape_pct:>7.2f}% {s.mae_rps:>8.3f} {s.under_pct:>6.1f}%")
+        click.echo(f"  {s.name:<14} {s.smape_pct:>7.2f}% {s.mae_rps:>8.3f} {s.under_pct:>6.1f}%")
     click.echo(f"  (the IPA paper reports SMAPE {PAPER_SMAPE_PCT} % for its LSTM; 'under' = share of "
                "windows predicted below the target)")
 
@@ -86,6 +86,7 @@ def train(trace: str | None, out: str, epochs: int | None, seed: int, train_days
     from ipa_energy.errors import ConfigError
     from ipa_energy.predict.evaluate import evaluate_predictors, held_out_windows
     from ipa_energy.predict.lstm import LSTMPredictor, LSTMWeights
+    from ipa_energy.predict.split import DEFAULT_SPLIT
     from ipa_energy.predict.train import TrainConfig, train_lstm
 
     config = TrainConfig(seed=seed, max_windows=max_windows, train_days=train_days,
@@ -110,11 +111,13 @@ def train(trace: str | None, out: str, epochs: int | None, seed: int, train_days
     click.echo(f"trained on {result.train_windows:,} windows in {result.wall_s:.1f} s "
                f"(final MSE {result.final_loss:.4g} on rates divided by {result.weights.scale_rps:g} rps); "
                f"wrote {out}")
-    held = held_out_windows(tr, first_day=config.train_days)
+    # the split's training days are followed by the validation day: score on the test days after it
+    first = DEFAULT_SPLIT.test_day if config.train_days == DEFAULT_SPLIT.validation_day else config.train_days
+    held = held_out_windows(tr, first_day=first)
     if held.targets_rps.size == 0:
         raise ConfigError(f"no gap-free window after day {config.train_days:g} to score on "
                           f"(the trace holds {tr.duration_s / 86400:.2f} days)", field="--train-days")
-    preds: dict[str, Predictor] = {"lstm": LSTMPredictor(result.weights), **_simple_predictors()}
+    preds: dict[str, Predictor] = {**_all_predictors(), "lstm": LSTMPredictor(result.weights)}
     scores = evaluate_predictors(preds, held)
     _print_scores(scores, held, tr)
     if as_json:
@@ -127,43 +130,51 @@ def train(trace: str | None, out: str, epochs: int | None, seed: int, train_days
     click.echo(f"these weights are {verdict} the shipped weights")
 
 
-def _simple_predictors() -> dict[str, Predictor]:
-    from ipa_energy.predict import get_predictor
-
-    return {name: get_predictor(name) for name in PREDICTORS.names() if name != "lstm"}
-
-
 @predictor.command()
 @_trace_option
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="LSTM weights (.npz) to score instead of the shipped ones.")
-@click.option("--first-day", type=float, default=14.0, show_default=True, help="First held-out day.")
-@click.option("--last-day", type=float, default=None, help="End of the held-out days (default: trace end).")
+@click.option("--first-day", type=float, default=None,
+              help="Score from this day instead of the test days (default: the split's test days).")
+@click.option("--last-day", type=float, default=None, help="End of the scored days (default: trace end).")
 @click.option("--stride-s", type=int, default=10, show_default=True,
               help="One evaluation window every this many seconds (a multiple of 10).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-def evaluate(trace: str | None, weights: str | None, first_day: float, last_day: float | None,
+def evaluate(trace: str | None, weights: str | None, first_day: float | None, last_day: float | None,
              stride_s: int, as_json: bool) -> None:
-    """SMAPE of every predictor on held-out days (default: all days after the 14 training days)."""
+    """SMAPE and under-prediction of every predictor on the test days of the train/validation/test split."""
     from ipa_energy.errors import ConfigError
     from ipa_energy.predict.evaluate import evaluate_predictors, held_out_windows
-    from ipa_energy.predict.lstm import LSTMPredictor
+    from ipa_energy.predict.split import DEFAULT_SPLIT
 
     tr = _load_trace(trace) if not as_json else _load_trace_quiet(trace)
+    if first_day is None:
+        first_day, default_last = DEFAULT_SPLIT.days("test")
+        last_day = last_day if last_day is not None else default_last
     held = held_out_windows(tr, first_day=first_day, last_day=last_day, stride_s=stride_s)
     if held.targets_rps.size == 0:
         raise ConfigError("no gap-free evaluation window in these days", field="--first-day/--last-day")
-    preds: dict[str, Predictor] = {"lstm": LSTMPredictor(weights), **_simple_predictors()}
-    scores = evaluate_predictors(preds, held)
+    scores = evaluate_predictors(_all_predictors(weights), held)
     if as_json:
         click.echo(json.dumps({
+            "split": {p: DEFAULT_SPLIT.days(p) for p in ("train", "validation", "test")},
             "windows": held.targets_rps.size, "first_day": first_day, "last_day": last_day,
             "stride_s": stride_s, "weights": str(Path(weights)) if weights else "shipped",
             "scores": {s.name: {"smape_pct": s.smape_pct, "mae_rps": s.mae_rps, "under_pct": s.under_pct}
                        for s in scores},
         }))
         return
+    click.echo(DEFAULT_SPLIT.describe(tr))
     _print_scores(scores, held, tr)
+
+
+def _all_predictors(lstm_weights: str | Path | None = None) -> dict[str, Predictor]:
+    """Every registered predictor with its shipped weights (the LSTM's from ``lstm_weights`` if given)."""
+    from ipa_energy.predict import get_predictor
+    from ipa_energy.predict.lstm import LSTMPredictor
+
+    return {name: LSTMPredictor(lstm_weights) if name == "lstm" else get_predictor(name)
+            for name in PREDICTORS.names()}
 
 
 def _load_trace_quiet(path: str | None) -> TwitterTrace:
