@@ -63,23 +63,39 @@ def _print_scores(scores: list[PredictorScore], held: HeldOut, trace: TwitterTra
                "windows predicted below the target)")
 
 
+_TRAINABLE = ("lstm", "gbm-q90", "gbm-median")
+
+
 @predictor.command()
 @_trace_option
-@click.option("--out", type=click.Path(dir_okay=False), default="lstm_weights.npz", show_default=True,
-              help="Where to write the trained weights (.npz).")
+@click.option("--predictor", "name", type=click.Choice(_TRAINABLE), default="lstm", show_default=True,
+              help="Which predictor to train (each default reproduces its shipped weights).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the trained weights (.npz) [default: the shipped file's name, here].")
 @click.option("--epochs", type=int, default=None, help="Training epochs [default: TrainConfig.epochs, 20].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation and batch order.")
 @click.option("--train-days", type=float, default=14.0, show_default=True,
               help="Train on days [0, N) of the trace; score on the days after.")
 @click.option("--max-windows", type=int, default=None,
               help="Train on a seeded random subset of this many windows (default: all).")
+@click.option("--select", is_flag=True,
+              help="gbm-*: first train the candidate settings and print their scores on the validation day.")
 @click.option("--json", "as_json", is_flag=True, help="Also print the held-out scores as one JSON line.")
-def train(trace: str | None, out: str, epochs: int | None, seed: int, train_days: float,
-          max_windows: int | None, as_json: bool) -> None:
-    """Train IPA's LSTM on the first 14 days of the trace; print SMAPE on the held-out days.
+def train(trace: str | None, name: str, out: str | None, epochs: int | None, seed: int, train_days: float,
+          max_windows: int | None, select: bool, as_json: bool) -> None:
+    """Train a predictor on the training days (0-14) of the trace; print its scores on the test days.
 
-    With default arguments the result equals the shipped weights (the last line says whether it does).
+    lstm: IPA's LSTM; gbm-q90 / gbm-median: gradient-boosted quantile regression (0.9 / 0.5). With default
+    arguments the result equals the shipped weights (the last line says whether it does).
     """
+    if name != "lstm":
+        if epochs is not None or max_windows is not None or train_days != 14.0:
+            from ipa_energy.errors import ConfigError
+
+            raise ConfigError("--epochs, --max-windows and --train-days apply to the lstm only", field="--predictor")
+        _train_gbm(name, _load_trace(trace), out or f"{name.replace('-', '_')}.npz", seed, select, as_json)
+        return
+    out = out or "lstm_weights.npz"
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -168,13 +184,49 @@ def evaluate(trace: str | None, weights: str | None, first_day: float | None, la
     _print_scores(scores, held, tr)
 
 
-def _all_predictors(lstm_weights: str | Path | None = None) -> dict[str, Predictor]:
-    """Every registered predictor with its shipped weights (the LSTM's from ``lstm_weights`` if given)."""
+def _train_gbm(name: str, tr: TwitterTrace, out: str, seed: int, select: bool, as_json: bool) -> None:
+    from dataclasses import replace
+
+    from ipa_energy.errors import ConfigError
+    from ipa_energy.predict.evaluate import evaluate_predictors, split_windows
+    from ipa_energy.predict.gbm import GBMPredictor, GBMTrees
+    from ipa_energy.predict.gbm_train import SHIPPED_CONFIGS, select_on_validation, train_gbm
+    from ipa_energy.predict.split import DEFAULT_SPLIT
+
+    config = replace(SHIPPED_CONFIGS[name], seed=seed)
+    click.echo(DEFAULT_SPLIT.describe(tr))
+    if select:
+        click.echo(f"candidates scored on the validation days (pinball loss at q={config.quantile:g}, best first):")
+        for c in select_on_validation(tr, config):
+            cfg = c.config
+            click.echo(f"  leaves {cfg.max_leaf_nodes:>3} iters {cfg.max_iter:>4} lr {cfg.learning_rate:<5g} "
+                       f"pinball {c.pinball_rps:.4f} rps  SMAPE {c.validation.smape_pct:.2f}%  "
+                       f"under {c.validation.under_pct:.1f}%  ({c.wall_s:.0f} s)")
+    click.echo(f"training {name}: quantile {config.quantile:g}, {config.max_iter} trees of "
+               f"{config.max_leaf_nodes} leaves, lr {config.learning_rate:g}, seed {config.seed}")
+    result = train_gbm(tr, config)
+    result.model.save(out)
+    click.echo(f"trained on {result.train_windows:,} windows in {result.wall_s:.1f} s; wrote {out}")
+    held = split_windows(tr, "test")
+    scores = evaluate_predictors({**_all_predictors(skip=name), name: GBMPredictor(result.model)}, held)
+    _print_scores(scores, held, tr)
+    if as_json:
+        click.echo(json.dumps({s.name: {"smape_pct": s.smape_pct, "under_pct": s.under_pct} for s in scores}))
+    try:
+        same = result.model.same_as(GBMTrees.load_shipped(name))
+    except ConfigError as e:
+        click.echo(f"cannot compare with the shipped model: {e}")
+        return
+    click.echo(f"this model is {'identical to' if same else 'different from'} the shipped {name} model")
+
+
+def _all_predictors(lstm_weights: str | Path | None = None, *, skip: str | None = None) -> dict[str, Predictor]:
+    """Every registered predictor but ``skip``, with its shipped weights (the LSTM's from ``lstm_weights``)."""
     from ipa_energy.predict import get_predictor
     from ipa_energy.predict.lstm import LSTMPredictor
 
     return {name: LSTMPredictor(lstm_weights) if name == "lstm" else get_predictor(name)
-            for name in PREDICTORS.names()}
+            for name in PREDICTORS.names() if name != skip}
 
 
 def _load_trace_quiet(path: str | None) -> TwitterTrace:
