@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ipa_energy.optimize.presets import SystemSpec
 
 
 @click.group()
@@ -64,6 +69,17 @@ def show(name_or_path: str, profile: str | None, as_json: bool) -> None:
     click.echo(f"    fa2-high  {dict(pr.fa2_high)}")
     click.echo(f"    rim-high  {dict(pr.rim_high_replicas)}")
     click.echo(f"    rim-low   {dict(pr.rim_low_replicas)}")
+    click.echo("  systems (problem built for rate x (1 + headroom)):")
+    for name, spec in _system_specs(p).items():
+        click.echo(f"    {name:<11} {spec.describe()}")
+
+
+def _system_specs(p: object) -> dict[str, SystemSpec]:
+    from ipa_energy.optimize.presets import SYSTEMS, system_spec
+    from ipa_energy.pipelines import Pipeline
+
+    assert isinstance(p, Pipeline)
+    return {name: system_spec(p, name) for name in SYSTEMS}
 
 
 def _as_dict(p: object) -> dict[str, object]:
@@ -104,5 +120,8 @@ def _as_dict(p: object) -> dict[str, object]:
             "fa2_high": dict(pr.fa2_high),
             "rim_high_replicas": dict(pr.rim_high_replicas),
             "rim_low_replicas": dict(pr.rim_low_replicas),
+        },
+        "systems": {
+            name: {"headroom": spec.headroom, **asdict(spec.adaptation)} for name, spec in _system_specs(p).items()
         },
     }

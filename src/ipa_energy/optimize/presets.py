@@ -12,7 +12,14 @@ optimizer with extra constraints):
 ``rim-high``   replicas fixed to the RIM-high counts of the paper runs; variant, batch free
 ``rim-low``    one replica per stage; variant, batch free
 ``ipa-ql``     ``ipa``'s problem, decided by the Q-learning solver instead of the exact one
+``ipa-paper``  IPA's original behaviour: ``ipa``'s problem, the faithful LSTM, no planning horizon, no
+               reactive guard, no headroom (the comparison point for the new default adaptation)
 =============  ===================================================================================
+
+Every system also carries the adaptation it runs with (:class:`AdaptationSpec`: predictor, start-up-aware
+horizon, reactive guard) and a **headroom**: the problem is built for ``rate x (1 + headroom)``, a margin
+of capacity paid in cores on every interval (:data:`DEFAULT_HEADROOM`; 0 for ``ipa-paper``). Both show
+in ``ipa-energy pipelines show`` and in every run's resolved config.
 
 A system names its solver too (:func:`system_solver`): the exact default ``dp`` for all but ``ipa-ql``.
 
@@ -41,19 +48,56 @@ if TYPE_CHECKING:
 DEFAULT_ENERGY_WEIGHT = 0.001
 #: IPA's scaling_cap: at most this many replicas per stage.
 DEFAULT_MAX_REPLICAS = 100
+#: Headroom of every system but ``ipa-paper``, a fraction: the problem is built for rate x (1 + headroom).
+#: 0: the default predictor (``gbm-q90``) already plans for a high quantile of the peak and the guard
+#: covers what it misses; a positive value buys fewer SLA violations for more cores on every interval.
+DEFAULT_HEADROOM = 0.0
+
+
+@dataclass(frozen=True)
+class AdaptationSpec:
+    """How a system adapts between and around decisions (read by the adaptation policy)."""
+
+    #: registered load predictor (``ipa_energy.predict``)
+    predictor: str = "gbm-q90"
+    #: plan for the peak over [t, t + start-up delay + interval] (``ipa_energy.adapt.horizon``)
+    horizon: bool = True
+    #: scale up between decisions when the load crosses capacity (``ipa_energy.adapt.guard``)
+    guard: bool = True
+
+
+#: IPA's original adaptation: its LSTM, sized for the predicted rate, nothing between decisions
+PAPER_ADAPTATION = AdaptationSpec(predictor="lstm", horizon=False, guard=False)
 
 
 @dataclass(frozen=True)
 class SystemSpec:
-    """What a system adds to the plain problem: weights and per-stage fixed choices."""
+    """What a system adds to the plain problem: weights, per-stage fixed choices, headroom, adaptation."""
 
     weights: Weights
     fixed_variant: Mapping[str, str] = field(default_factory=dict)
     fixed_replicas: Mapping[str, int] = field(default_factory=dict)
+    #: fraction of extra rate the problem is built for: rate x (1 + headroom)
+    headroom: float = DEFAULT_HEADROOM
+    adaptation: AdaptationSpec = field(default_factory=AdaptationSpec)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.headroom) and 0 <= self.headroom <= 10):
+            raise ConfigError(f"must be a fraction in [0, 10] (got {self.headroom!r})", field="headroom")
+
+    def describe(self) -> str:
+        """One line: headroom and adaptation (for ``pipelines show`` and reports)."""
+        a = self.adaptation
+        return (f"headroom {self.headroom:g}, predictor {a.predictor}, horizon {'on' if a.horizon else 'off'}, "
+                f"guard {'on' if a.guard else 'off'}")
 
 
 def _ipa(pipeline: Pipeline) -> SystemSpec:
     return SystemSpec(replace(pipeline.presets.weights, energy=0.0))
+
+
+def _ipa_paper(pipeline: Pipeline) -> SystemSpec:
+    return SystemSpec(_ipa(pipeline).weights, headroom=0.0, adaptation=PAPER_ADAPTATION)
 
 
 def _ipa_energy(pipeline: Pipeline) -> SystemSpec:
@@ -87,6 +131,7 @@ SYSTEM_REGISTRY: Registry[Callable[[Pipeline], SystemSpec]] = Registry(
         "rim-high": "ipa_energy.optimize.presets:_rim_high",
         "rim-low": "ipa_energy.optimize.presets:_rim_low",
         "ipa-ql": "ipa_energy.optimize.presets:_ipa",
+        "ipa-paper": "ipa_energy.optimize.presets:_ipa_paper",
     },
 )
 #: systems decided by a solver other than the exact default
@@ -121,6 +166,7 @@ def build_problem(
     max_power_w: float | None = None,
     max_batch: int | None = None,
     latency_factor: float | None = None,
+    headroom: float | None = None,
 ) -> Problem:
     """The decision problem of ``system`` on ``pipeline`` at arrival rate ``rate_rps``.
 
@@ -128,7 +174,8 @@ def build_problem(
     for "product" (IPA's revision) and "rank" scores for "sum" (IPA's first version).
     ``weights`` replaces the system's weights; ``energy_weight`` then replaces just their energy part.
     ``idle_power_w_per_core`` defaults to :data:`ipa_energy.profiles.power_model.IDLE_POWER_W_PER_CORE`;
-    ``max_batch`` and ``latency_factor`` default to the pipeline's settings.
+    ``max_batch`` and ``latency_factor`` default to the pipeline's settings. The problem's arrival rate is
+    ``rate_rps x (1 + headroom)``, ``headroom`` defaulting to the system's (:attr:`SystemSpec.headroom`).
     """
     from ipa_energy.profiles.power_model import IDLE_POWER_W_PER_CORE
 
@@ -141,6 +188,8 @@ def build_problem(
     if max_batch is not None and max_batch < 1:
         raise ConfigError(f"must be >= 1 (got {max_batch})", field="max_batch")
     spec = system_spec(pipeline, system)
+    if headroom is not None:
+        spec = replace(spec, headroom=headroom)  # validated by SystemSpec
     method: AccuracyMethod = accuracy_method or pipeline.accuracy_method
     if method not in ("sum", "product"):
         raise ConfigError(f"must be 'sum' or 'product' (got {method!r})", field="accuracy_method")
@@ -160,7 +209,7 @@ def build_problem(
         for s in stages
     )
     return validate_problem(Problem(
-        arrival_rate=float(rate_rps),
+        arrival_rate=float(rate_rps) * (1.0 + spec.headroom),
         sla_s=pipeline.sla_s,
         stages=stages,
         max_replicas=max_replicas,

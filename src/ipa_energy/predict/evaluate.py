@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 from ipa_energy.errors import ConfigError
 from ipa_energy.predict.base import Predictor
 from ipa_energy.predict.features import history_windows, supervised_windows
+from ipa_energy.predict.split import DEFAULT_SPLIT, Part, TraceSplit
 from ipa_energy.workloads.twitter import TwitterTrace
 
 
@@ -59,6 +60,14 @@ def held_out_windows(
         trace.rates_rps, trace.gaps, trace.day_range(first_day, last_day), stride_s=stride_s
     )
     return HeldOut(history_windows(trace.rates_rps, t), y, first_day, last_day, stride_s)
+
+
+def split_windows(
+    trace: TwitterTrace, part: Part, *, split: TraceSplit = DEFAULT_SPLIT, stride_s: int = 10
+) -> HeldOut:
+    """The gap-free windows of one part (train, validation or test) of ``split``."""
+    first, last = split.days(part)
+    return held_out_windows(trace, first_day=first, last_day=last, stride_s=stride_s)
 
 
 def score(name: str, predicted: ArrayLike, actual: ArrayLike) -> PredictorScore:

@@ -25,7 +25,7 @@ def solve(pipeline: str, system: str, rate: float, **kw: object) -> Decision:
 
 
 def test_system_names() -> None:
-    assert SYSTEMS == ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low", "ipa-ql")
+    assert SYSTEMS == ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low", "ipa-ql", "ipa-paper")
 
 
 def test_system_solver() -> None:
@@ -154,7 +154,8 @@ def test_batch_cap_and_latency_factor() -> None:
 
 def test_bad_input() -> None:
     p = load_pipeline("video")
-    with pytest.raises(UnknownNameError, match="valid: fa2-high, fa2-low, ipa, ipa-energy, ipa-ql, rim-high, rim-low"):
+    valid = "valid: fa2-high, fa2-low, ipa, ipa-energy, ipa-paper, ipa-ql, rim-high, rim-low"
+    with pytest.raises(UnknownNameError, match=valid):
         build_problem(p, "rim-medium", 10)
     for bad in (0, -3, float("nan"), float("inf")):
         with pytest.raises(ConfigError, match="rate_rps"):
@@ -172,3 +173,28 @@ def test_system_spec_is_data_only() -> None:
     spec = system_spec(p, "rim-high")
     assert dict(spec.fixed_replicas) == {"nlp-sum": 12, "nlp-qa": 8} and not spec.fixed_variant
     assert system_spec(p, "ipa").weights == replace(p.presets.weights, energy=0.0)
+
+
+def test_headroom_multiplies_the_rate_the_problem_is_built_for() -> None:
+    from ipa_energy.optimize.presets import DEFAULT_HEADROOM
+
+    p = load("video")
+    assert build_problem(p, "ipa", 10.0).arrival_rate == pytest.approx(10.0 * (1 + DEFAULT_HEADROOM))
+    assert build_problem(p, "ipa", 10.0, headroom=0.25).arrival_rate == pytest.approx(12.5)
+    assert build_problem(p, "ipa-paper", 10.0).arrival_rate == 10.0
+    more = solve("video", "ipa", 20.0, headroom=0.5)
+    less = solve("video", "ipa", 20.0, headroom=0.0)
+    assert more.cost_cores is not None and less.cost_cores is not None and more.cost_cores >= less.cost_cores
+    with pytest.raises(ConfigError, match="headroom"):
+        build_problem(p, "ipa", 10.0, headroom=-0.1)
+
+
+def test_ipa_paper_is_ipas_original_behaviour() -> None:
+    p = load("video")
+    paper, ipa = system_spec(p, "ipa-paper"), system_spec(p, "ipa")
+    assert paper.weights == ipa.weights and paper.headroom == 0.0
+    a = paper.adaptation
+    assert (a.predictor, a.horizon, a.guard) == ("lstm", False, False)
+    assert ipa.adaptation.horizon and ipa.adaptation.guard and ipa.adaptation.predictor == "gbm-q90"
+    a, b = solve("video", "ipa-paper", 12.0), solve("video", "ipa", 12.0, headroom=0.0)
+    assert a.stages == b.stages and a.objective == b.objective

@@ -37,8 +37,15 @@ def test_evaluate_json(trace_file: Path) -> None:
     assert res.exit_code == 0, res.output
     obj = json.loads(res.output)
     assert obj["weights"] == "shipped" and obj["windows"] > 500
-    assert set(obj["scores"]) == {"lstm", "reactive", "moving-max"}
+    assert obj["split"]["test"] == [15.0, None]
+    assert {"lstm", "reactive", "moving-max"} <= set(obj["scores"])
     assert all(0 <= s["smape_pct"] <= 200 for s in obj["scores"].values())
+
+
+def test_evaluate_defaults_to_the_test_days(trace_file: Path) -> None:
+    res = CliRunner().invoke(predictor, ["evaluate", "--trace", str(trace_file)])
+    assert res.exit_code != 0  # a 3-hour trace has no day 15
+    assert "no gap-free evaluation window" in str(res.exception)
 
 
 def test_evaluate_rejects_empty_range(trace_file: Path) -> None:
