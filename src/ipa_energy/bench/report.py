@@ -156,6 +156,16 @@ def write_report(
         "SLA violations count requests dropped, failed, unanswered at the end, or answered later than the "
         "SLA; `drop_pct` is the paper's narrower definition (dropped or unanswered only).",
         "",
+        "**Energy scope:** the allocated cores of the pipeline (`energy_scope` in summary.csv); "
+        "`idle_energy_j` + `dynamic_energy_j` = `energy_j`, and each stage's `<stage>_energy_j` + "
+        "`unattributed_energy_j` = `energy_j`. **What an energy-aware decision can gain here:** the shipped "
+        "reference profiles' energy per batch is 5 W per busy core x cores x latency / 1.37, i.e. "
+        "proportional to busy core-seconds, plus 1.5 W idle per allocated core. So on these profiles energy "
+        "follows cores and busy time: an energy term can only prefer, among options of equal accuracy, the "
+        "one with fewer busy core-seconds or fewer idle cores; it cannot find a variant that is "
+        "efficient in a way the core count does not already show. Measured profiles (`digits`, `video-tv`) "
+        "do not have this property.",
+        "",
         "## Results",
         "",
         _table(main, ["pipeline", "workload", "label", "predictor", "seed", "sent", "completed", "dropped",
