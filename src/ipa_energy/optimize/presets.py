@@ -12,6 +12,8 @@ optimizer with extra constraints):
 ``rim-high``   replicas fixed to the RIM-high counts of the paper runs; variant, batch free
 ``rim-low``    one replica per stage; variant, batch free
 ``ipa-ql``     ``ipa``'s problem, decided by the Q-learning solver instead of the exact one
+``ipa-carbon`` ``ipa-energy``'s problem whose energy weight the run scales by the grid's carbon
+               intensity (:func:`ipa_energy.carbon.aware.carbon_aware`); without a source, ``ipa-energy``
 =============  ===================================================================================
 
 A system names its solver too (:func:`system_solver`): the exact default ``dp`` for all but ``ipa-ql``.
@@ -60,6 +62,11 @@ def _ipa_energy(pipeline: Pipeline) -> SystemSpec:
     return SystemSpec(replace(pipeline.presets.weights, energy=DEFAULT_ENERGY_WEIGHT))
 
 
+def _ipa_carbon(pipeline: Pipeline) -> SystemSpec:
+    # the carbon weight itself comes from the carbon_aware wrapper; this is the problem it scales
+    return _ipa_energy(pipeline)
+
+
 def _fa2_low(pipeline: Pipeline) -> SystemSpec:
     return SystemSpec(_ipa(pipeline).weights, fixed_variant=pipeline.presets.fa2_low)
 
@@ -87,8 +94,11 @@ SYSTEM_REGISTRY: Registry[Callable[[Pipeline], SystemSpec]] = Registry(
         "rim-high": "ipa_energy.optimize.presets:_rim_high",
         "rim-low": "ipa_energy.optimize.presets:_rim_low",
         "ipa-ql": "ipa_energy.optimize.presets:_ipa",
+        "ipa-carbon": "ipa_energy.optimize.presets:_ipa_carbon",
     },
 )
+#: systems whose run wraps the problem with a carbon-intensity source
+CARBON_AWARE_SYSTEMS = frozenset({"ipa-carbon"})
 #: systems decided by a solver other than the exact default
 _SYSTEM_SOLVERS = {"ipa-ql": "q-learning"}
 #: The system names, in a stable order.
