@@ -8,10 +8,11 @@ value built once by the family's package; there is no global mutable state.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Iterator, Mapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from ipa_energy.errors import UnknownNameError
+from ipa_energy.errors import ConfigError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -42,3 +43,18 @@ class Registry(Generic[T]):
         module = importlib.import_module(module_name)
         obj: T = getattr(module, attr)
         return obj
+
+    def create(self, name: str, /, *, field: str | None = None, **config: Any) -> Any:
+        """Construct the entry ``name`` with ``config`` (keyword options of its class or factory).
+
+        Unknown names list the valid ones; options the entry does not take raise :class:`ConfigError`
+        naming the option, so a typo in a YAML or a flag is one clear line.
+        """
+        factory: Any = self.get(name, field=field)
+        try:
+            inspect.signature(factory).bind(**config)
+        except TypeError as e:
+            raise ConfigError(f"bad option for {self.kind} {name!r}: {e}", field=field or self.kind) from None
+        except ValueError:  # no signature (a builtin): let the call decide
+            pass
+        return factory(**config)

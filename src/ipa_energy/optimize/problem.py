@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
+from ipa_energy.rules.scoring import pas, stage_power_w
+
 AccuracyMethod = Literal["sum", "product"]
 TICKS_PER_S = 1_000_000_000
 #: Relative slack for the float budgets (max_power_w) so that equality is feasible in every solver.
@@ -152,7 +154,7 @@ def stage_options(problem: Problem, stage_index: int) -> list[Option]:
                 n = need
             latency_s = p.latency_s + (p.batch - 1) / lam
             cores = n * v.cores
-            power_w = cores * problem.idle_power_w_per_core + lam * p.energy_j / p.batch
+            power_w = stage_power_w(cores, problem.idle_power_w_per_core, lam, p.energy_j, p.batch)
             penalty = w.cost * cores + w.batch * p.batch + w.energy * power_w
             out.append(
                 Option(
@@ -229,9 +231,7 @@ def same_optimum(a: Decision, ref: Decision, rel_tol: float = 1e-9) -> bool:
 
 
 def pas_of(problem: Problem, accuracies: list[float] | tuple[float, ...]) -> float:
-    if problem.accuracy_method == "product":
-        return math.prod(accuracies)
-    return math.fsum(accuracies)
+    return pas(accuracies, problem.accuracy_method)
 
 
 def objective_of(problem: Problem, options: Sequence[Option]) -> float:

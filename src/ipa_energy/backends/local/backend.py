@@ -13,7 +13,6 @@ reading per closed second, attributed to stages by the CPU time their workers re
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -34,6 +33,7 @@ from ipa_energy.backends.local.stage import (
     default_context,
 )
 from ipa_energy.errors import BackendError, ConfigError
+from ipa_energy.rules import batch_to_take, batch_wake_s, drop_before_s, pas
 
 #: replicas that may die before loading their model (killed, crashed) before the run is aborted
 MAX_START_FAILURES = 3
@@ -246,8 +246,9 @@ class LocalBackend(Backend):
         q = st.queue
         if not q:
             return
-        if any(now - r.arrival_s > self.drop_limit_s for r in q):
-            keep = [r for r in q if now - r.arrival_s <= self.drop_limit_s]
+        limit = drop_before_s(now, self.drop_limit_s)
+        if any(r.arrival_s < limit for r in q):
+            keep = [r for r in q if r.arrival_s >= limit]
             for _ in range(len(q) - len(keep)):
                 self._ledger.drop(now)
             q.clear()
@@ -256,11 +257,10 @@ class LocalBackend(Backend):
     def _dispatch(self, st: StageRuntime, now: float) -> None:
         q = st.queue
         for w in st.idle_ready():
-            if not q:
+            k = batch_to_take(len(q), st.batch, now, q[0].ready_s, self.max_batch_wait_s) if q else 0
+            if not k:
                 return
-            if len(q) < st.batch and now < q[0].ready_s + self.max_batch_wait_s:
-                return
-            batch = [q.popleft() for _ in range(min(st.batch, len(q)))]
+            batch = [q.popleft() for _ in range(k)]
             self._batch_ids += 1
             inputs = np.stack([np.asarray(r.payload) for r in batch])
             w.send_batch(self._batch_ids, batch, inputs, now)
@@ -272,7 +272,7 @@ class LocalBackend(Backend):
             t = min(t, float(self._arrivals[self._next_arrival]))
         for st in self._stages:
             if st.queue and st.idle_ready():
-                t = min(t, st.queue[0].ready_s + self.max_batch_wait_s)
+                t = min(t, batch_wake_s(st.queue[0].ready_s, self.max_batch_wait_s))
         return max(t, now)
 
     def _wait(self, timeout_s: float) -> None:
@@ -397,4 +397,4 @@ class LocalBackend(Backend):
         for st in self._stages:
             v = st.serving_variant()
             accs.append(st.variants[v].accuracy if v in st.variants else 0.0)
-        return math.prod(accs) if self.accuracy_method == "product" else math.fsum(accs)
+        return pas(accs, self.accuracy_method)

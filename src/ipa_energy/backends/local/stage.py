@@ -1,9 +1,10 @@
 """One stage of the local executor: its central queue, its replica worker processes, its batching.
 
 Replicas are worker processes (:mod:`.worker`) with ``torch.set_num_threads(cores)``. Reconfiguration
-is graceful: new replicas start and load their model while the old ones keep serving; an old or surplus
-replica is retired only when enough replicas of the target are ready, and a retired replica finishes the
-batch it holds before it is told to exit. Nothing queued or in flight is lost.
+follows the shared rule :func:`ipa_energy.rules.replicas.plan_change` (make-before-break): new replicas
+start and load their model while the old ones keep serving; an old replica retires only when the target
+variant has all its replicas ready, and a retired replica finishes the batch it holds before it is told
+to exit. Nothing queued or in flight is lost.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from ipa_energy.backends.local.worker import worker_main
 from ipa_energy.models.spec import ModelSpec
+from ipa_energy.rules import plan_change
 
 STARTING, READY, DRAINING = "starting", "ready", "draining"
 
@@ -124,25 +126,15 @@ class StageRuntime:
         self.target_variant, self.batch, self.target_replicas = variant, batch, replicas
 
     def reconcile(self, now_s: float) -> list[WorkerHandle]:
-        """Start and retire replicas towards the target; returns the workers retired now."""
+        """Start and retire replicas towards the target (the shared rule); returns the workers retired now."""
         if self.target_variant is None:
             return []
-        target = [w for w in self.workers if w.variant.name == self.target_variant and w.state != DRAINING]
-        for _ in range(self.target_replicas - len(target)):
-            w = WorkerHandle(self.index, self.variants[self.target_variant], self.ctx, now_s)
-            self.workers.append(w)
-            target.append(w)
-        surplus = len(target) - self.target_replicas
-        # retire surplus replicas of the target: starting ones first, then idle, then busy
-        for w in sorted(target, key=lambda w: (w.state != STARTING, not w.idle))[: max(0, surplus)]:
-            w.state = DRAINING
-        ready_target = sum(
-            1 for w in self.workers if w.variant.name == self.target_variant and w.state == READY
-        )
-        if ready_target >= self.target_replicas:  # the new variant has landed: retire the old one
-            for w in self.workers:
-                if w.variant.name != self.target_variant and w.state != DRAINING:
-                    w.state = DRAINING
+        views = [_ReplicaView(w) for w in self.workers]
+        plan = plan_change(views, self.target_variant, self.target_replicas, now_s)
+        for v in (*plan.cancel, *plan.retire):
+            v.handle.state = DRAINING
+        for _ in plan.start_ready_at_s:
+            self.workers.append(WorkerHandle(self.index, self.variants[self.target_variant], self.ctx, now_s))
         out = []
         for w in [w for w in self.workers if w.state == DRAINING and w.idle]:
             w.stop()
@@ -165,6 +157,41 @@ class StageRuntime:
 
     def in_flight(self) -> int:
         return len(self.queue) + sum(len(w.batch) for w in self.workers if w.batch is not None)
+
+
+@dataclass(frozen=True)
+class _ReplicaView:
+    """A worker as the shared replica rule sees it (:class:`ipa_energy.rules.replicas.ReplicaView`)."""
+
+    handle: WorkerHandle
+
+    @property
+    def rid(self) -> int:
+        return self.handle.wid
+
+    @property
+    def variant(self) -> str:
+        return self.handle.variant.name
+
+    @property
+    def ready(self) -> bool:
+        return self.handle.state == READY
+
+    @property
+    def busy(self) -> bool:
+        return not self.handle.idle
+
+    @property
+    def draining(self) -> bool:
+        return self.handle.state == DRAINING
+
+    @property
+    def gone(self) -> bool:
+        return False  # a gone worker is no longer in the stage's list
+
+    @property
+    def ready_at_s(self) -> float:
+        return self.handle.started_s
 
 
 def default_context() -> BaseContext:

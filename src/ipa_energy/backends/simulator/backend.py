@@ -22,12 +22,13 @@ from numpy.typing import NDArray
 from ipa_energy.backends.base import Backend, PipelineConfig, RunSummary, SecondRecord, StageConfig
 from ipa_energy.backends.simulator.checks import check_arrivals, check_config, check_stages
 from ipa_energy.backends.simulator.clock import SimClock
-from ipa_energy.backends.simulator.fleet import Replica, plan_change
+from ipa_energy.backends.simulator.fleet import Replica
 from ipa_energy.backends.simulator.ledger import SecondLedger, spread
 from ipa_energy.backends.simulator.params import SimParams
 from ipa_energy.backends.simulator.stage_state import StageState
 from ipa_energy.errors import BackendError, ConfigError, UnknownNameError
 from ipa_energy.optimize.problem import Stage
+from ipa_energy.rules import batch_to_take, batch_wake_s, drop_before_s, pas, plan_change
 
 _DONE, _READY, _WAKE = 0, 1, 2
 _NOISE_BLOCK = 8192
@@ -112,12 +113,11 @@ class SimulatorBackend(Backend):
 
     # ------------------------------------------------------------------ Backend interface
     def apply(self, config: PipelineConfig) -> None:
-        """Reconfigure at the current simulated time (see fleet.py for the rules and delays)."""
+        """Reconfigure at the current simulated time (rules and delays: :mod:`ipa_energy.rules.replicas`)."""
         self._check_open()
         self._check_config(config)
         now = self._now
         changed = config.diff(self._applied) if self._started else tuple(range(len(self._stages)))
-        p = self.params
         for i in changed:
             st, sc = self._stages[i], config.stages[i]
             v = st.variant_index[sc.variant]
@@ -125,20 +125,14 @@ class SimulatorBackend(Backend):
                 t.ensure(sc.batch)
             st.batch = sc.batch
             st.target_variant = v
+            st.target_replicas = sc.replicas
             if not self._started:  # the initial deployment: ready at t = 0
                 for r in list(st.replicas):
                     self._remove(st, r, now)
                 for _ in range(sc.replicas):
                     self._create(st, v, now, ready=True)
             else:
-                plan = plan_change(st.replicas, v, sc.replicas, now,
-                                   replica_startup_s=p.replica_startup_s, variant_switch_s=p.variant_switch_s)
-                for r in plan.cancel:
-                    self._remove(st, r, now)
-                for r in plan.retire:
-                    self._retire(st, r, now)
-                for at in plan.start_ready_at_s:
-                    self._create(st, v, at, ready=False)
+                self._replan(st, now)
             st.version += 1
             self._schedule_wake(st, now)
         self._applied = config
@@ -232,14 +226,24 @@ class SimulatorBackend(Backend):
         self._closed = True
 
     # ------------------------------------------------------------------ events
+    def _replan(self, st: StageState, now: float) -> None:
+        """Move the stage towards its target by the shared rule (idempotent; make-before-break)."""
+        p = self.params
+        plan = plan_change(st.replicas, st.target_variant, st.target_replicas, now,
+                           replica_startup_s=p.replica_startup_s, variant_switch_s=p.variant_switch_s)
+        for r in plan.cancel:
+            self._remove(st, r, now)
+        for r in plan.retire:
+            self._retire(st, r, now)
+        for at in plan.start_ready_at_s:
+            self._create(st, st.target_variant, at, ready=False)
+
     def _on_ready(self, te: float, st: StageState, rep: Replica) -> None:
         if rep.gone:
             return
         rep.ready = True
-        for r in list(st.replicas):  # the switch lands: other variants retire
-            if r.ready and not r.draining and r.variant != rep.variant:
-                self._retire(st, r, te)
         st.free.append(rep)
+        self._replan(st, te)  # the switch lands once the target has all its replicas ready
         st.version += 1
         st.dispatch(st, te)
 
@@ -253,7 +257,7 @@ class SimulatorBackend(Backend):
         tail = bisect_right(arr, now, st.tail)
         st.tail = tail
         head = st.head
-        limit = now - self._drop_s
+        limit = drop_before_s(now, self._drop_s)
         if head < tail and arr[head] < limit:
             new_head = bisect_left(arr, limit, head, tail)
             self._drop(now, new_head - head)
@@ -263,16 +267,11 @@ class SimulatorBackend(Backend):
         while free:
             q = tail - head
             b = st.batch
-            if q >= b:
-                k = b
-            elif q > 0 and now >= arr[head] + wait:
-                k = q
-            else:
+            k = batch_to_take(q, b, now, arr[head], wait) if q else 0
+            if not k:
                 if head < n:  # wake when the batch fills or the oldest has waited long enough
-                    w = arr[head] + wait
                     j = head + b - 1
-                    if j < n and arr[j] < w:
-                        w = arr[j]
+                    w = batch_wake_s(arr[head], wait, arr[j] if j < n else None)
                     if st.wake_at != w:
                         self._schedule_wake(st, w)
                 break
@@ -285,23 +284,20 @@ class SimulatorBackend(Backend):
         q = st.queue
         if not free or q.tail == q.head:
             return
-        limit = now - self._drop_s
+        limit = drop_before_s(now, self._drop_s)
         if q.min_arrival_lb_s < limit:
             self._drop(now, q.expire(self._arr, limit))
         while free:
             n = q.tail - q.head
             if n == 0:
                 break
-            b = st.batch
-            if n >= b:
-                k = b
-            else:
-                w = float(q.ready_s[q.head]) + self._wait_s
-                if now < w:
-                    if st.wake_at != w:
-                        self._schedule_wake(st, w)
-                    break
-                k = n
+            oldest = float(q.ready_s[q.head])
+            k = batch_to_take(n, st.batch, now, oldest, self._wait_s)
+            if not k:
+                w = batch_wake_s(oldest, self._wait_s)
+                if st.wake_at != w:
+                    self._schedule_wake(st, w)
+                break
             lb = q.min_arrival_lb_s
             self._start(st, free.popleft(), now, q.take(k), k, lb)
 
@@ -389,7 +385,7 @@ class SimulatorBackend(Backend):
         sec = boundary - 1
         led = self._ledger
         led.flush_cores(boundary)
-        limit = boundary - self._drop_s
+        limit = drop_before_s(boundary, self._drop_s)
         queue_lengths = []
         first = self._stages[0]
         arr = self._arr_list
@@ -462,9 +458,9 @@ class SimulatorBackend(Backend):
             v = serving[0].variant if serving else st.target_variant
             stages.append(StageConfig(st.variant_names[v], st.batch, len(serving)))
             accs.append(st.accuracies[v] if serving else 0.0)
-        pas = math.prod(accs) if self.accuracy_method == "product" else math.fsum(accs)
+        score = pas(accs, self.accuracy_method)
         self._serving_key = key
-        self._serving = (PipelineConfig(tuple(stages)), pas)
+        self._serving = (PipelineConfig(tuple(stages)), score)
         return self._serving
 
     def _partial_second_energy_j(self) -> float:

@@ -16,8 +16,8 @@ class StageState:
 
     __slots__ = (
         "accuracies", "batch", "cores", "dispatch", "free", "head", "index", "in_service", "name", "next",
-        "queue", "replicas", "tables", "tail", "target_variant", "variant_index", "variant_names", "version",
-        "wake_at", "wake_gen",
+        "queue", "replicas", "tables", "tail", "target_replicas", "target_variant", "variant_index",
+        "variant_names", "version", "wake_at", "wake_gen",
     )
 
     def __init__(self, index: int, stage: Stage) -> None:
@@ -35,6 +35,7 @@ class StageState:
         self.free: deque[Replica] = deque()  # ready, idle, not draining
         self.batch = 1
         self.target_variant = 0
+        self.target_replicas = 1
         self.in_service = 0  # requests inside batches being served
         self.queue = StageQueue()  # used by stages after the first
         self.head = 0  # first stage: arrivals [0, head) have left its queue (served or dropped)

@@ -9,11 +9,12 @@ from simtest_helpers import config, make_sim, one_stage, variant
 from ipa_energy.backends import BACKENDS
 from ipa_energy.backends.simulator.backend import SimParams, SimulatorBackend
 from ipa_energy.backends.simulator.batch_table import BatchTable, validate_profile
-from ipa_energy.backends.simulator.fleet import Replica, plan_change
+from ipa_energy.backends.simulator.fleet import Replica
 from ipa_energy.backends.simulator.ledger import spread
 from ipa_energy.backends.simulator.queue import StageQueue
 from ipa_energy.errors import ConfigError, UnknownNameError
 from ipa_energy.optimize.problem import ProfilePoint, Stage
+from ipa_energy.rules import plan_change
 
 
 def table(*points: tuple[int, float, float], up_to: int) -> BatchTable:

@@ -1,0 +1,32 @@
+"""The pipeline accuracy score (PAS) and a stage's power: one formula each, for optimizer and backends.
+
+* PAS of a configuration = the sum of its stages' variant accuracies (``"sum"``, IPA's first version) or
+  their product (``"product"``, IPA's revision); a stage serving no variant contributes 0.
+* A stage's power at arrival rate ``rate_rps`` = every allocated core's idle power
+  (``replicas x cores x idle_power_w_per_core``) + the dynamic power of serving the rate
+  (``rate_rps x energy_j_per_batch / batch``: batches per second x energy of one batch).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+
+def pas(accuracies: Iterable[float], method: str) -> float:
+    """PAS by ``method`` ("sum" or "product")."""
+    if method == "product":
+        return math.prod(accuracies)
+    if method == "sum":
+        return math.fsum(accuracies)
+    raise ValueError(f"accuracy method must be 'sum' or 'product' (got {method!r})")
+
+
+def stage_power_w(
+    cores: float, idle_power_w_per_core: float, rate_rps: float, energy_j_per_batch: float, batch: int
+) -> float:
+    """Idle power of ``cores`` allocated cores plus the dynamic power of serving ``rate_rps`` in batches."""
+    return cores * idle_power_w_per_core + rate_rps * energy_j_per_batch / batch
+
+
+__all__ = ["pas", "stage_power_w"]
