@@ -63,11 +63,8 @@ def parse_source_spec(spec: str) -> tuple[str, dict[str, Any]]:
 def carbon_source(spec: str) -> CarbonIntensitySource:
     """Build a source from a CLI/YAML spec such as ``diurnal:period_s=600,shape=square``."""
     name, config = parse_source_spec(spec)
-    cls = CARBON_SOURCES.get(name, field="carbon")
-    try:
-        return cls(**config)
-    except TypeError as e:
-        raise ConfigError(f"bad options for carbon source {name!r}: {e}", field="carbon") from None
+    source: CarbonIntensitySource = CARBON_SOURCES.create(name, field="carbon", **config)
+    return source
 
 
 __all__ = ["CARBON_SOURCES", "CarbonIntensitySource", "carbon_source", "parse_source_spec"]
