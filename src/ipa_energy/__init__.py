@@ -56,7 +56,7 @@ _EXPORTS = {
     "carbon_source": "ipa_energy.carbon",
     "carbon_g": "ipa_energy.carbon.accounting",
     "carbon_aware": "ipa_energy.carbon.aware",
-    "power_capped": "ipa_energy.carbon.aware",
+    "power_capped": "ipa_energy.carbon.capped",
     "PowerCapSchedule": "ipa_energy.carbon.power_cap",
     # errors
     "IpaEnergyError": "ipa_energy.errors",

@@ -9,8 +9,8 @@ Carbon-intensity sources behind one interface (:class:`CarbonIntensitySource`) a
 * ``diurnal``: a SYNTHETIC sine or square wave, labelled synthetic wherever it is used.
 
 :func:`~ipa_energy.carbon.accounting.carbon_g` turns per-second energy and intensity into grams;
-:mod:`~ipa_energy.carbon.power_cap` holds power-cap schedules; :mod:`~ipa_energy.carbon.aware` wraps a
-problem factory into a carbon-aware or power-capped one.
+:mod:`~ipa_energy.carbon.power_cap` holds power-cap schedules; :mod:`~ipa_energy.carbon.aware` and
+:mod:`~ipa_energy.carbon.capped` wrap a problem factory into a carbon-aware or power-capped one.
 """
 
 from __future__ import annotations

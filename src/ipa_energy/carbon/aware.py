@@ -1,4 +1,4 @@
-"""Carbon-aware and power-capped problem factories: wrappers around a system's problem for a rate.
+"""Carbon-aware problem factories: a system's problem for a rate whose energy term follows the grid.
 
 The adaptation policy asks a factory ``problem_for(rate_rps, t_s) -> Problem`` every interval. The
 wrappers here take a plain ``base(rate_rps) -> Problem`` (a system preset bound to a pipeline) or another
@@ -24,28 +24,17 @@ timed factory, and change only what their concern owns:
   :attr:`CarbonAwareFactory.state` (a frozen :class:`CarbonState`, replaced on each update). Calls must
   come in time order, one factory per run; :meth:`~CarbonAwareFactory.reset` starts over.
 
-* :func:`power_capped`: ``max_power_w`` = the tightest cap of the schedule during ``[t_s, t_s +
-  interval_s)`` (and of the base problem's own budget), so the plan for an interval never exceeds the cap
-  at any moment of it. Every solver honours ``max_power_w`` exactly.
-
-  When no configuration fits under the cap the problem is infeasible and the policy runs its fallback
-  (:mod:`ipa_energy.adapt.fallback`): per stage the lowest-latency option that sustains the predicted
-  rate. That keeps serving and the SLA, and it is NOT bounded by the cap: the step is marked
-  "fallback", its decision carries the reason ("the lowest power per stage still exceeds
-  max_power_w ..."), and the run's time above the cap (:func:`~ipa_energy.carbon.power_cap.time_above_cap_s`)
-  shows what it cost.
+Power caps are the other wrapper: :mod:`ipa_energy.carbon.capped`.
 """
 
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from ipa_energy.carbon.base import CarbonIntensitySource
-from ipa_energy.carbon.power_cap import PowerCapSchedule
+from ipa_energy.carbon.factory import BaseFactory, TimedProblemFactory, positive, timed
 from ipa_energy.errors import ConfigError
 from ipa_energy.optimize.problem import Problem, Weights, stage_options
 
@@ -57,30 +46,6 @@ DEFAULT_THRESHOLD = 0.05
 DEFAULT_CARBON_ENERGY_WEIGHT = 0.05
 #: Clover-style trade-off between carbon (lam) and accuracy (1 - lam)
 DEFAULT_LAMBDA = 0.5
-
-
-class TimedProblemFactory(ABC):
-    """``problem_for(rate_rps, t_s) -> Problem``: the canonical problem for a rate at a run time."""
-
-    @abstractmethod
-    def __call__(self, rate_rps: float, t_s: float) -> Problem: ...
-
-
-BaseFactory = Callable[[float], Problem] | TimedProblemFactory
-
-
-class AtAnyTime(TimedProblemFactory):
-    """A plain ``base(rate_rps)`` factory seen as a timed one (the time is ignored)."""
-
-    def __init__(self, base: Callable[[float], Problem]) -> None:
-        self.base = base
-
-    def __call__(self, rate_rps: float, t_s: float) -> Problem:
-        return self.base(rate_rps)
-
-
-def timed(base: BaseFactory) -> TimedProblemFactory:
-    return base if isinstance(base, TimedProblemFactory) else AtAnyTime(base)
 
 
 @dataclass(frozen=True)
@@ -157,14 +122,6 @@ def _normalisers(problem: Problem) -> tuple[float, float]:
     return (pas if pas > 0 else 1.0), (power_w if power_w > 0 else 1.0)
 
 
-def _positive(value: float, field: str, *, allow_zero: bool = False) -> float:
-    ok = isinstance(value, int | float) and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        need = ">= 0" if allow_zero else "> 0"
-        raise ConfigError(f"must be a finite number {need} (got {value!r})", field=field)
-    return float(value)
-
-
 def carbon_aware(
     base: BaseFactory,
     source: CarbonIntensitySource,
@@ -185,45 +142,23 @@ def carbon_aware(
     """
     if mode not in MODES:
         raise ConfigError(f"must be one of {', '.join(MODES)} (got {mode!r})", field="carbon_mode")
-    _positive(threshold, "carbon_threshold", allow_zero=True)
+    positive(threshold, "carbon_threshold", allow_zero=True)
     if not (isinstance(lam, int | float) and 0.0 <= lam <= 1.0):
         raise ConfigError(f"must be in [0, 1] (got {lam!r})", field="carbon_lambda")
     if energy_weight is not None:
-        _positive(energy_weight, "energy_weight", allow_zero=True)
-    _positive(lookahead_s, "lookahead_s", allow_zero=True)
-    ref = source.mean_over(0.0, _positive(horizon_s, "horizon_s")) if reference_g_per_kwh is None else (
+        positive(energy_weight, "energy_weight", allow_zero=True)
+    positive(lookahead_s, "lookahead_s", allow_zero=True)
+    ref = source.mean_over(0.0, positive(horizon_s, "horizon_s")) if reference_g_per_kwh is None else (
         reference_g_per_kwh
     )
-    ref = _positive(ref, "reference_g_per_kwh")
+    ref = positive(ref, "reference_g_per_kwh")
     return CarbonAwareFactory(
         base, source, threshold=float(threshold), mode=mode, lam=float(lam), reference_g_per_kwh=ref,
         energy_weight=energy_weight, lookahead_s=float(lookahead_s),
     )
 
 
-class PowerCappedFactory(TimedProblemFactory):
-    def __init__(self, base: BaseFactory, schedule: PowerCapSchedule, interval_s: float) -> None:
-        self.base = timed(base)
-        self.schedule = schedule
-        self.interval_s = interval_s
-
-    def cap_w(self, t_s: float) -> float:
-        return self.schedule.min_over(t_s, t_s + self.interval_s)
-
-    def __call__(self, rate_rps: float, t_s: float) -> Problem:
-        problem = self.base(rate_rps, t_s)
-        cap = self.cap_w(t_s)
-        if problem.max_power_w is not None:
-            cap = min(cap, problem.max_power_w)
-        return replace(problem, max_power_w=cap)
-
-
-def power_capped(base: BaseFactory, schedule: PowerCapSchedule, *, interval_s: float = 0.0) -> PowerCappedFactory:
-    """A factory whose ``max_power_w`` is the schedule's tightest cap during ``[t_s, t_s + interval_s)``."""
-    return PowerCappedFactory(base, schedule, _positive(interval_s, "interval_s", allow_zero=True))
-
-
 __all__ = [
-    "DEFAULT_CARBON_ENERGY_WEIGHT", "DEFAULT_LAMBDA", "DEFAULT_THRESHOLD", "AtAnyTime", "CarbonAwareFactory",
-    "CarbonState", "PowerCappedFactory", "TimedProblemFactory", "carbon_aware", "power_capped", "timed",
+    "DEFAULT_CARBON_ENERGY_WEIGHT", "DEFAULT_LAMBDA", "DEFAULT_THRESHOLD", "CarbonAwareFactory", "CarbonState",
+    "carbon_aware",
 ]

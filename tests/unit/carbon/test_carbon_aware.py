@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from ipa_energy.carbon import carbon_source
-from ipa_energy.carbon.aware import carbon_aware, power_capped, timed
+from ipa_energy.carbon.aware import carbon_aware
+from ipa_energy.carbon.capped import power_capped
+from ipa_energy.carbon.factory import timed
 from ipa_energy.carbon.power_cap import PowerCapSchedule
 from ipa_energy.errors import ConfigError
 from ipa_energy.optimize.presets import build_problem
@@ -118,10 +120,10 @@ def test_power_cap_that_binds_for_part_of_a_run_is_never_planned_above(tmp_path:
         problem = capped(rate, float(t))
         d = solve(problem)
         cap = schedule.min_over(t, t + 10)
-        assert problem.max_power_w == cap
-        if not d.feasible:
-            assert "max_power_w" in (d.reason or "")
+        assert d.feasible
+        if problem.max_power_w is None:  # no plan meets the SLA under this cap: lowest power instead
             continue
+        assert problem.max_power_w == cap
         assert d.power_w is not None and d.power_w <= cap * (1 + 1e-9)
         # the decision's power re-evaluated from scratch respects the cap too
         again = evaluate(problem, [(s.variant, s.batch, s.replicas) for s in d.stages])
@@ -130,6 +132,7 @@ def test_power_cap_that_binds_for_part_of_a_run_is_never_planned_above(tmp_path:
         assert free.power_w is not None
         bound += free.power_w > cap
     assert bound > 0, "the cap must bind somewhere for the test to mean anything"
+    assert capped.state.intervals == 90 and capped.state.over_cap_intervals < 90
 
 
 def test_carbon_aware_and_power_capped_compose() -> None:
@@ -141,15 +144,30 @@ def test_carbon_aware_and_power_capped_compose() -> None:
     assert tighter(5.0, 0.0).max_power_w == 8.0
 
 
-def test_a_cap_nothing_fits_under_is_infeasible_and_falls_back_uncapped() -> None:
+def test_a_cap_nothing_fits_under_plans_the_lowest_power_that_meets_the_sla() -> None:
+    factory = power_capped(base("ipa"), PowerCapSchedule.constant(1.0))
+    problem = factory(10.0, 0.0)
+    assert problem.max_power_w is None and factory.state.over_cap_intervals == 1
+    d = solve(problem)
+    assert d.feasible and d.power_w is not None and d.latency_s is not None
+    assert d.latency_s <= video().sla_s
+    # nothing that meets the SLA draws less: tighten a cap to just below it and nothing is feasible
+    below = build_problem(video(), "ipa", 10.0, max_power_w=d.power_w * (1 - 1e-6))
+    assert not solve(below).feasible
+    assert factory.state.intervals == 1 and factory.state.last_over_cap_t_s == 0.0
+
+
+def test_over_cap_policy_leaves_the_fallback_to_the_policy() -> None:
     from ipa_energy.adapt.fallback import fallback_config
 
-    problem = power_capped(base("ipa"), PowerCapSchedule.constant(1.0))(10.0, 0.0)
+    problem = power_capped(base("ipa"), PowerCapSchedule.constant(1.0), over_cap="policy")(10.0, 0.0)
     d = solve(problem)
     assert not d.feasible and "max_power_w" in (d.reason or "")
-    # the stated fallback: lowest-latency options that sustain the rate, not bounded by the cap
+    # the policy's fallback: lowest-latency options that sustain the rate, not bounded by the cap
     config = fallback_config(problem)
     planned = evaluate(
         build_problem(video(), "ipa", 10.0), [(s.variant, s.batch, s.replicas) for s in config.stages]
     )
     assert planned.feasible and planned.power_w is not None and planned.power_w > 1.0
+    with pytest.raises(ConfigError, match="over_cap"):
+        power_capped(base("ipa"), PowerCapSchedule.constant(1.0), over_cap="ignore")  # type: ignore[arg-type]
