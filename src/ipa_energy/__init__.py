@@ -51,6 +51,13 @@ _EXPORTS = {
     # energy
     "get_meter": "ipa_energy.energy",
     "METERS": "ipa_energy.energy",
+    # carbon and power caps
+    "CARBON_SOURCES": "ipa_energy.carbon",
+    "carbon_source": "ipa_energy.carbon",
+    "carbon_g": "ipa_energy.carbon.accounting",
+    "carbon_aware": "ipa_energy.carbon.aware",
+    "power_capped": "ipa_energy.carbon.capped",
+    "PowerCapSchedule": "ipa_energy.carbon.power_cap",
     # errors
     "IpaEnergyError": "ipa_energy.errors",
     "ConfigError": "ipa_energy.errors",

@@ -14,6 +14,8 @@ optimizer with extra constraints):
 ``ipa-ql``     ``ipa``'s problem, decided by the Q-learning solver instead of the exact one
 ``ipa-paper``  IPA's original behaviour: ``ipa``'s problem, the faithful LSTM, no planning horizon, no
                reactive guard, no headroom (the comparison point for the new default adaptation)
+``ipa-carbon`` ``ipa-energy``'s problem whose energy weight the run scales by the grid's carbon
+               intensity (:func:`ipa_energy.carbon.aware.carbon_aware`); without a source, ``ipa-energy``
 =============  ===================================================================================
 
 Every system also carries the adaptation it runs with (:class:`AdaptationSpec`: predictor, start-up-aware
@@ -104,6 +106,11 @@ def _ipa_energy(pipeline: Pipeline) -> SystemSpec:
     return SystemSpec(replace(pipeline.presets.weights, energy=DEFAULT_ENERGY_WEIGHT))
 
 
+def _ipa_carbon(pipeline: Pipeline) -> SystemSpec:
+    # the carbon weight itself comes from the carbon_aware wrapper; this is the problem it scales
+    return _ipa_energy(pipeline)
+
+
 def _fa2_low(pipeline: Pipeline) -> SystemSpec:
     return SystemSpec(_ipa(pipeline).weights, fixed_variant=pipeline.presets.fa2_low)
 
@@ -132,8 +139,11 @@ SYSTEM_REGISTRY: Registry[Callable[[Pipeline], SystemSpec]] = Registry(
         "rim-low": "ipa_energy.optimize.presets:_rim_low",
         "ipa-ql": "ipa_energy.optimize.presets:_ipa",
         "ipa-paper": "ipa_energy.optimize.presets:_ipa_paper",
+        "ipa-carbon": "ipa_energy.optimize.presets:_ipa_carbon",
     },
 )
+#: systems whose run wraps the problem with a carbon-intensity source
+CARBON_AWARE_SYSTEMS = frozenset({"ipa-carbon"})
 #: systems decided by a solver other than the exact default
 _SYSTEM_SOLVERS = {"ipa-ql": "q-learning"}
 #: The system names, in a stable order.

@@ -25,7 +25,9 @@ def solve(pipeline: str, system: str, rate: float, **kw: object) -> Decision:
 
 
 def test_system_names() -> None:
-    assert SYSTEMS == ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low", "ipa-ql", "ipa-paper")
+    assert SYSTEMS == (
+        "ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low", "ipa-ql", "ipa-paper", "ipa-carbon"
+    )
 
 
 def test_system_solver() -> None:
@@ -154,7 +156,7 @@ def test_batch_cap_and_latency_factor() -> None:
 
 def test_bad_input() -> None:
     p = load_pipeline("video")
-    valid = "valid: fa2-high, fa2-low, ipa, ipa-energy, ipa-paper, ipa-ql, rim-high, rim-low"
+    valid = "valid: fa2-high, fa2-low, ipa, ipa-carbon, ipa-energy, ipa-paper, ipa-ql, rim-high, rim-low"
     with pytest.raises(UnknownNameError, match=valid):
         build_problem(p, "rim-medium", 10)
     for bad in (0, -3, float("nan"), float("inf")):
