@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import resource
 import subprocess
@@ -14,6 +13,7 @@ from typing import Any
 
 import click
 
+from ipa_energy.cli.output import clean
 from ipa_energy.errors import ConfigError
 
 METER_CHOICES = ("auto", "rapl", "perf", "nvml", "model")
@@ -24,17 +24,6 @@ NOT_MEASURED = "not-measured"
 def exit_status(returncode: int) -> int:
     """A child's ``Popen.returncode`` as a shell reports it: killed by signal N -> 128 + N (9 -> 137)."""
     return 128 - returncode if returncode < 0 else returncode
-
-
-def _clean(x: Any) -> Any:
-    """JSON-safe: NaN/inf become null."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 def _meter_options(f: Any) -> Any:
@@ -83,7 +72,7 @@ def parse(file: str, as_json: bool) -> None:
     if as_json:
         out = {"file": file, "format": log.format, "started": log.started,
                "domains": {d: s.summary() for d, s in log.domains.items()}, "notes": len(log.notes)}
-        click.echo(json.dumps(_clean(out)))
+        click.echo(json.dumps(clean(out)))
         return
     click.echo(f"{file}: {log.format}" + (f", started {log.started}" if log.started else ""))
     for d, s in log.domains.items():
@@ -152,7 +141,7 @@ def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w
                 "samples": len(sampler.samples()), "log": log_path,
                 "selection": selection.to_json() if selection else None})
     if as_json:
-        click.echo(json.dumps(_clean(out)))
+        click.echo(json.dumps(clean(out)))
     else:
         label = f"{m.quality}" + (f", model {m.model}" if m.model else "")
         if stuck:

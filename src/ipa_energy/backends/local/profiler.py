@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ipa_energy.backends.local.stage import READY, LocalVariant, WorkerHandle, default_context
+from ipa_energy.energy.scope import energy_source_label
 from ipa_energy.errors import BackendError
 
 
@@ -96,7 +97,7 @@ def profile_variant(
             time.sleep(idle_probe_s)
             m = meter.difference(r0, meter.read())
             idle_w = m.energy_j / m.duration_s if m.duration_s > 0 else 0.0
-            source = m.source if m.quality == "measured" else f"{m.source} ({m.quality})"
+            source = energy_source_label(m.source, m.quality)
         out: list[ProfileMeasurement] = []
         n = len(inputs)
         for b in batches:
