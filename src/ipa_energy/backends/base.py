@@ -17,16 +17,13 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-
-class Clock(Protocol):
-    """Where a backend and the adapter read the time (simulated or wall), in seconds since start."""
-
-    def now_s(self) -> float: ...
+# one Clock protocol for meters, backends and the adaptation loop (simulated or wall time, in seconds)
+from ipa_energy.energy.base import Clock as Clock
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ DOMAINS = ("pkg", "cores", "uncore", "ram", "psys", "gpu", "cpu")
 
 
 class Clock(Protocol):
-    """Where meters read the time, in seconds (any fixed origin). Same shape as the backends' clock."""
+    """Where meters, backends and the adaptation loop read the time (simulated or wall), in seconds."""
 
     def now_s(self) -> float: ...
 

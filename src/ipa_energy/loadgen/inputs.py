@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ipa_energy.errors import ConfigError
+from ipa_energy.registry import Registry
 
 
 class DigitsInputs:
@@ -29,7 +30,7 @@ class DigitsInputs:
 class RandomImageInputs:
     """Random RGB images in [0, 1] (for models with no dataset here); unlabelled, so accuracy is None."""
 
-    def __init__(self, size_px: int = 224, seed: int = 0, pool: int = 16) -> None:
+    def __init__(self, seed: int = 0, size_px: int = 224, pool: int = 16) -> None:
         rng = np.random.default_rng(seed)
         self.images = rng.random((pool, 3, size_px, size_px), dtype=np.float32)
 
@@ -37,10 +38,21 @@ class RandomImageInputs:
         return self.images[i % len(self.images)], None
 
 
+#: model family of a pipeline's first stage -> its input source class
+INPUT_SOURCES: Registry[Callable[..., DigitsInputs | RandomImageInputs]] = Registry(
+    "input source",
+    {
+        "digits": "ipa_energy.loadgen.inputs:DigitsInputs",
+        "torchvision": "ipa_energy.loadgen.inputs:RandomImageInputs",
+    },
+)
+
+
 def inputs_for(family: str, seed: int = 0, image_px: int | None = None) -> DigitsInputs | RandomImageInputs:
-    """The input source for a model family's first stage."""
-    if family == "digits":
-        return DigitsInputs(seed)
-    if family == "torchvision":
-        return RandomImageInputs(image_px or 224, seed)
-    raise ConfigError(f"no input source for model family {family!r}", field="family")
+    """The input source registered for a model family's first stage; ``image_px`` sizes generated images
+    (an option only image sources take)."""
+    config: dict[str, Any] = {"seed": seed}
+    if image_px is not None:
+        config["size_px"] = image_px
+    source: DigitsInputs | RandomImageInputs = INPUT_SOURCES.create(family, field="family", **config)
+    return source

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ipa_energy.workloads.arrivals import ARRIVAL_PROCESSES, arrival_times
+from ipa_energy.workloads.registry import WORKLOADS
 from ipa_energy.workloads.trace import (
     BUNDLED_WORKLOADS,
     Workload,
+    load_csv_trace,
     load_workload,
     parse_rates_csv,
     workload_names,
@@ -22,10 +24,12 @@ __all__ = [
     "BUNDLED_WORKLOADS",
     "TWITTER_TRACE_ENV",
     "TwitterTrace",
+    "WORKLOADS",
     "Workload",
     "arrival_times",
     "default_twitter_trace_path",
     "load_twitter_trace",
+    "load_csv_trace",
     "load_workload",
     "parse_rates_csv",
     "workload_names",

@@ -68,32 +68,49 @@ class Workload:
 
 
 def workload_names() -> tuple[str, ...]:
-    """Names of the bundled workloads."""
+    """Names of the bundled workloads (the entries of :data:`ipa_energy.workloads.WORKLOADS`)."""
     return tuple(BUNDLED_WORKLOADS)
 
 
 def load_workload(name_or_path: str | Path, *, load_scale: float = 1.0) -> Workload:
-    """A bundled workload by name, or a user trace from a CSV path; rates multiplied by ``load_scale``.
+    """A registered workload by name (:data:`ipa_energy.workloads.WORKLOADS`), or a user trace from a CSV
+    path; rates multiplied by ``load_scale``.
 
-    Unknown names that are not existing files raise :class:`UnknownNameError` listing the bundled names.
+    Unknown names that are not existing files raise :class:`UnknownNameError` listing the registered names.
     """
+    from ipa_energy.workloads.registry import WORKLOADS
+
     k = _check_scale(load_scale)
     key = str(name_or_path)
-    if not isinstance(name_or_path, Path) and key in BUNDLED_WORKLOADS:
-        text = resources.files("ipa_energy.workloads").joinpath("data", f"{key}.csv").read_text()
-        rates = parse_rates_csv(text, source=f"bundled workload {key}")
-        source = f"bundled: {BUNDLED_WORKLOADS[key]}, rps = int(count/8)"
-        return Workload(key, rates * k, source, k, _bundled_history(key) * k)
+    if not isinstance(name_or_path, Path) and key in WORKLOADS:
+        workload: Workload = WORKLOADS.create(key, field="workload", load_scale=k)
+        return workload
     path = Path(name_or_path)
     if path.is_file():
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"cannot read trace: {e}", source=str(path)) from None
-        return Workload(path.stem, parse_rates_csv(text, source=str(path)) * k, str(path), k)
+        return load_csv_trace(path, load_scale=k)
     if isinstance(name_or_path, Path) or path.suffix or "/" in key or "\\" in key:
         raise ConfigError("trace file not found", source=str(path))
-    raise UnknownNameError("workload (or a path to a CSV trace)", key, BUNDLED_WORKLOADS, field="workload")
+    raise UnknownNameError("workload (or a path to a CSV trace)", key, WORKLOADS.names(), field="workload")
+
+
+def load_bundled(name: str, *, load_scale: float = 1.0) -> Workload:
+    """One of the four bundled IPA workloads (``workloads/data/<name>.csv``, with its recorded history)."""
+    k = _check_scale(load_scale)
+    text = resources.files("ipa_energy.workloads").joinpath("data", f"{name}.csv").read_text()
+    rates = parse_rates_csv(text, source=f"bundled workload {name}")
+    source = f"bundled: {BUNDLED_WORKLOADS[name]}, rps = int(count/8)"
+    return Workload(name, rates * k, source, k, _bundled_history(name) * k)
+
+
+def load_csv_trace(path: str | Path, *, load_scale: float = 1.0) -> Workload:
+    """A user trace: a CSV of per-second rates (see the module doc); named after the file's stem."""
+    k = _check_scale(load_scale)
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read trace: {e}", source=str(path)) from None
+    return Workload(path.stem, parse_rates_csv(text, source=str(path)) * k, str(path), k)
 
 
 def _bundled_history(name: str) -> NDArray[np.float64]:

@@ -41,6 +41,7 @@ from ipa_energy.optimize.problem import (
     exact_decimal,
 )
 from ipa_energy.optimize.solvers.base import Solver
+from ipa_energy.rules import stage_power_w
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -145,7 +146,7 @@ def stage_arrays(problem: Problem, s: int) -> _StageArrays:
     acc_a = np.asarray(acc, dtype=np.float64)[idx]
     cores = cores_a[idx] * n
     e = np.asarray(energy, dtype=np.float64)[idx]
-    power = cores * problem.idle_power_w_per_core + lam * e / b
+    power = stage_power_w(cores, problem.idle_power_w_per_core, lam, e, b)
     w = problem.weights
     penalty = w.cost * cores + w.batch * b + w.energy * power
     return _StageArrays(tuple(names[i] for i in idx), b, n, acc_a, cores, latency_s, ticks, power, penalty)

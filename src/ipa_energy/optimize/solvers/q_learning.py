@@ -56,6 +56,7 @@ from ipa_energy.optimize.problem import (
     min_replicas,
 )
 from ipa_energy.optimize.solvers.base import Solver
+from ipa_energy.rules import stage_power_w
 
 State = tuple[int, ...]  # (variant index, batch, extra replicas) per stage, flattened
 Local = tuple[int, int, int]  # one stage's part of a state
@@ -91,7 +92,13 @@ class _Cell:
     latency_s: float
     accuracy: float
     cores_per_replica: int
-    dyn_power_w: float  # rate * energy_j / batch
+    rate_rps: float
+    energy_j_per_batch: float
+    batch: int
+
+    def power_w(self, cores: float, idle_power_w_per_core: float) -> float:
+        """This cell's stage power with ``cores`` allocated (the one formula, :func:`stage_power_w`)."""
+        return stage_power_w(cores, idle_power_w_per_core, self.rate_rps, self.energy_j_per_batch, self.batch)
 
 
 class _Model:
@@ -117,7 +124,7 @@ class _Model:
                     cells[vi, p.batch] = _Cell(
                         v.name, min_replicas(lam, p.batch, p.latency_s),
                         problem.sla_ticks + 1 if ticks is None else ticks, lat, v.accuracy,
-                        v.cores, lam * p.energy_j / p.batch,
+                        v.cores, lam, p.energy_j, p.batch,
                     )
                     batches[vi] = (*batches.get(vi, ()), p.batch)
             self.cells.append(cells)
@@ -157,7 +164,7 @@ class _Model:
             n = self.fixed_n[s] or self.max_n
             worst += max(
                 w.cost * n * c.cores_per_replica + w.batch * b
-                + w.energy * (n * c.cores_per_replica * p.idle_power_w_per_core + c.dyn_power_w)
+                + w.energy * c.power_w(n * c.cores_per_replica, p.idle_power_w_per_core)
                 for (_, b), c in cells.items()
             )
         return w.accuracy * pas - worst
@@ -239,7 +246,7 @@ class _Model:
             c = self.cells[s][vi, b]
             n = self.replicas(s, loc)
             cores = n * c.cores_per_replica
-            power_w = cores * p.idle_power_w_per_core + c.dyn_power_w
+            power_w = c.power_w(cores, p.idle_power_w_per_core)
             penalty = w.cost * cores + w.batch * b + w.energy * power_w
             out = (n >= c.n_min, c.ticks, c.accuracy, penalty, cores, power_w)
             self._local_eval[s][loc] = out
@@ -290,7 +297,7 @@ class _Model:
             c = cells[vi, b]
             n = self.replicas(s, (vi, b, extra))
             cores = n * c.cores_per_replica
-            power_w = cores * p.idle_power_w_per_core + c.dyn_power_w
+            power_w = c.power_w(cores, p.idle_power_w_per_core)
             penalty = w.cost * cores + w.batch * b + w.energy * power_w
             out.append(Option(s, c.name, b, n, c.accuracy, cores, c.latency_s, c.ticks, power_w, penalty))
         return out
