@@ -89,6 +89,20 @@ class SecondRecord:
 
 
 @dataclass(frozen=True)
+class BatchRecord:
+    """One batch handed to a replica (kept only when a backend is built with ``record_batches=True``).
+
+    ``request_ids`` are the requests' indices in the run's arrival times, so two backends given the same
+    arrivals can be compared request by request (which were batched together, by which variant).
+    """
+
+    stage: int
+    variant: str
+    start_s: float
+    request_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """Totals of a finished run. ``sent == completed + dropped + failed + in_flight``."""
 
@@ -145,6 +159,10 @@ class Backend(ABC):
     def finish(self, drain_s: float) -> None:  # noqa: B027 - optional hook
         """After the last interval: admit nothing more, serve what is in the pipeline for up to
         ``drain_s`` seconds (the drop limit), and close the last second."""
+
+    def batch_log(self) -> list[BatchRecord]:
+        """Every batch sent so far, in dispatch order, when the backend records them (else empty)."""
+        return []
 
     def extras(self) -> dict[str, Any]:
         """Backend-specific figures for the run's outputs (accuracy, retried requests, weights, ...)."""

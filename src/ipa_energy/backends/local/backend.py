@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from ipa_energy.backends.base import (
     Backend,
+    BatchRecord,
     Clock,
     PipelineConfig,
     RunSummary,
@@ -76,6 +77,7 @@ class LocalBackend(Backend):
         max_batch_wait_s: float = 1.0,
         max_attempts: int = 2,
         ctx: BaseContext | None = None,
+        record_batches: bool = False,
     ) -> None:
         if not stages:
             raise ConfigError("a pipeline needs at least one stage", field="stages")
@@ -112,6 +114,7 @@ class LocalBackend(Backend):
                 ProcessCpuTime([os.getpid()]) if getattr(meter, "process_mode", False) else MachineCpuTime()
             )
         self._last_scope_cpu_s = self._scope_cpu.busy_core_s() if self._scope_cpu is not None else 0.0
+        self._batches: list[BatchRecord] | None = [] if record_batches else None
         self._stop = False
         self._admitting = True
         self._replaced = 0
@@ -161,6 +164,9 @@ class LocalBackend(Backend):
 
     def seconds(self) -> list[SecondRecord]:
         return list(self._ledger.records)
+
+    def batch_log(self) -> list[BatchRecord]:
+        return list(self._batches or ())
 
     def summary(self) -> RunSummary:
         return self._ledger.summary(self.in_flight(), float(self._closed_seconds))
@@ -292,6 +298,8 @@ class LocalBackend(Backend):
             if not k:
                 return
             batch = [q.popleft() for _ in range(k)]
+            if self._batches is not None:
+                self._batches.append(BatchRecord(st.index, w.variant.name, now, tuple(r.rid for r in batch)))
             self._batch_ids += 1
             inputs = np.stack([np.asarray(r.payload) for r in batch])
             w.send_batch(self._batch_ids, batch, inputs, now)
@@ -302,8 +310,11 @@ class LocalBackend(Backend):
         if self._admitting and self._next_arrival < len(self._arrivals):
             t = min(t, float(self._arrivals[self._next_arrival]))
         for st in self._stages:
-            if st.queue and st.idle_ready():
-                t = min(t, batch_wake_s(st.queue[0].ready_s, self.max_batch_wait_s))
+            if st.queue:
+                # the drop rule acts when the oldest request expires, so its drop is booked in that second
+                t = min(t, min(r.arrival_s for r in st.queue) + self.drop_limit_s)
+                if st.idle_ready():
+                    t = min(t, batch_wake_s(st.queue[0].ready_s, self.max_batch_wait_s))
         return max(t, now)
 
     def _wait(self, timeout_s: float) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ipa_energy.backends.base import Backend, PipelineConfig, RunSummary, SecondRecord, StageConfig
+from ipa_energy.backends.base import Backend, BatchRecord, PipelineConfig, RunSummary, SecondRecord, StageConfig
 from ipa_energy.backends.simulator.checks import check_arrivals, check_config, check_stages
 from ipa_energy.backends.simulator.clock import SimClock
 from ipa_energy.backends.simulator.fleet import Replica
@@ -58,6 +58,7 @@ class SimulatorBackend(Backend):
         accuracy_method: Literal["sum", "product"],
         params: SimParams = SimParams(),
         initial: PipelineConfig | None = None,
+        record_batches: bool = False,
     ) -> None:
         if not isinstance(params, SimParams):
             raise ConfigError(f"must be a SimParams (got {type(params).__name__})", field="params")
@@ -112,6 +113,7 @@ class SimulatorBackend(Backend):
         self._rng = np.random.default_rng(params.seed)
         self._noise: list[float] = []
         self._noise_i = 0
+        self._batches: list[BatchRecord] | None = [] if record_batches else None
         if initial is not None:
             self.apply(initial)
 
@@ -204,6 +206,9 @@ class SimulatorBackend(Backend):
 
     def seconds(self) -> list[SecondRecord]:
         return list(self._records)
+
+    def batch_log(self) -> list[BatchRecord]:
+        return list(self._batches or ())
 
     def summary(self) -> RunSummary:
         now = self._now
@@ -335,6 +340,8 @@ class SimulatorBackend(Backend):
                 dyn[i0] += en
             else:
                 spread(dyn, now, end, en)
+        if self._batches is not None:
+            self._batches.append(BatchRecord(st.index, st.variant_names[rep.variant], now, tuple(ids.tolist())))
         rep.busy = True
         rep.batch_start_s = now
         rep.batch_end_s = end
