@@ -22,6 +22,9 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ipa_energy.profiles.online import Observation
+from ipa_energy.profiles.table import ProfileTable
+
 
 class Clock(Protocol):
     """Where a backend and the adapter read the time (simulated or wall), in seconds since start."""
@@ -149,6 +152,12 @@ class Backend(ABC):
         """After the last interval: admit nothing more, serve what is in the pipeline for up to
         ``drain_s`` seconds (the drop limit), and close the last second."""
 
+    def observations(self) -> list[Observation]:
+        """The batches served since the last call, one :class:`~ipa_energy.profiles.online.Observation`
+        each (latency, and energy where the meter attributes it); the run path feeds them to the online
+        profile. Backends that observe nothing return none."""
+        return []
+
     def extras(self) -> dict[str, Any]:
         """Backend-specific figures for the run's outputs (accuracy, retried requests, weights, ...)."""
         return {}
@@ -167,6 +176,8 @@ class BackendContext:
 
     ``pipeline`` is a loaded :class:`ipa_energy.pipelines.model.Pipeline`; ``options`` holds settings
     only some backends read (simulator overrides, model cache, image size, a cluster address).
+    ``world_profile`` is what the simulated machines really do when it differs from the planning
+    profile (``simulate --world-profile``); None: the pipeline's profile. Real backends have no use for it.
     """
 
     pipeline: Any
@@ -176,3 +187,4 @@ class BackendContext:
     max_batch_wait_s: float | None = None
     meter: str = "auto"
     options: Mapping[str, Any] = field(default_factory=dict)
+    world_profile: ProfileTable | None = None
