@@ -17,9 +17,11 @@ estimates two multiplicative factors against the prior row, in log space:
   over the whole stage (contention, a slower machine or a frequency cap slow every variant of a stage
   alike); energy only by the same variant's factor (one variant drawing more power says nothing about
   another's). A family's factor is itself a median with ``prior_weight`` pseudo-observations at 1.
-* **Uncertainty** of a factor, in log units: ``scale / sqrt(prior_weight + n)``, ``scale`` the robust
-  spread of the window (1.4826 x MAD, at least ``min_scale_log``), ``prior_sigma_log`` while n < 2. It
-  shrinks with observations.
+* **Uncertainty** of a factor, in log units: ``scale / sqrt(prior_weight + n)``, where ``scale**2``
+  pools ``prior_weight`` pseudo-observations of spread ``prior_sigma_log`` with the window's robust
+  spread (1.4826 x MAD, at least ``min_scale_log``; none while n < 2) over its n observations. It
+  shrinks with observations, down to what a full window gives. An option never observed keeps
+  ``prior_sigma_log``.
 * **Safe use (the planning rule).** A factor above 1 (slower, or more energy) is planned with at once:
   a learned latency that would break the SLA is a safety fact. A factor below 1 (faster, or an energy
   saving) is planned with only once it rests on ``confirm_n`` observations; until then the prior stands.
@@ -80,7 +82,7 @@ class LearnParams:
     window: int = 64
     #: observations an optimistic move (faster, less energy) needs before it is planned with
     confirm_n: int = 20
-    #: uncertainty (log units) of a factor that rests on fewer than two observations
+    #: spread (log units) of the prior: an unobserved option's uncertainty, pooled into observed ones
     prior_sigma_log: float = 0.25
     #: floor of the window's robust spread (log units)
     min_scale_log: float = 0.01
@@ -261,26 +263,28 @@ class OnlineProfile:
         if abs(med) < 1e-9:  # float noise of a re-measured time (end - start), not a learned change
             med = 0.0
         n = len(vals)
+        spread = 0.0
         if n >= 2:
             centre = _median(vals)
-            scale = max(p.min_scale_log, 1.4826 * _median([abs(v - centre) for v in vals]))
-        else:
-            scale = p.prior_sigma_log
-        return Factor(math.exp(med), n, scale / math.sqrt(p.prior_weight + n), basis)
+            spread = max(p.min_scale_log, 1.4826 * _median([abs(v - centre) for v in vals]))
+        # the prior's spread counts as prior_weight pseudo-observations (a few samples' MAD is luck)
+        w0 = max(p.prior_weight, 1)
+        scale = math.sqrt((w0 * p.prior_sigma_log**2 + n * spread**2) / (w0 + n))
+        return Factor(math.exp(med), n, scale / math.sqrt(w0 + n), basis)
 
     # ------------------------------------------------------------------ tables
     def planning_table(self, label: str = "") -> ProfileTable:
         """The profile the optimizer plans with now: every prior row, with planned latency and energy.
 
-        ``source`` of a changed row says ``learned[...]`` (observed: its count, standard errors and the
-        meters of its energy) or ``prior*<family>`` (corrected by its variant or stage), then the prior's
-        own source; rows the learning did not change keep the prior's source.
+        ``source`` of an observed row says ``learned[...]`` (its count, standard errors and the meters
+        of its energy), of a row corrected by its family ``prior*<variant|stage>-factor``, then the
+        prior's own source; rows the learning did not touch keep the prior's source.
         """
         rows = []
         for est in self._estimates().values():
             r = est.prior
             fl = est.planned_latency_s / r.latency_s
-            if fl == 1.0 and _same(est.planned_energy_j, r.energy_j):
+            if est.n == 0 and fl == 1.0 and _same(est.planned_energy_j, r.energy_j):
                 rows.append(r)
                 continue
             rows.append(replace(
