@@ -24,6 +24,8 @@ from numpy.typing import NDArray
 
 # one Clock protocol for meters, backends and the adaptation loop (simulated or wall time, in seconds)
 from ipa_energy.energy.base import Clock as Clock
+from ipa_energy.profiles.online import Observation
+from ipa_energy.profiles.table import ProfileTable
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,12 @@ class Backend(ABC):
         """Every batch sent so far, in dispatch order, when the backend records them (else empty)."""
         return []
 
+    def observations(self) -> list[Observation]:
+        """The batches served since the last call, one :class:`~ipa_energy.profiles.online.Observation`
+        each (latency, and energy where the meter attributes it); the run path feeds them to the online
+        profile. Backends that observe nothing return none."""
+        return []
+
     def extras(self) -> dict[str, Any]:
         """Backend-specific figures for the run's outputs (accuracy, retried requests, weights, ...)."""
         return {}
@@ -182,6 +190,8 @@ class BackendContext:
 
     ``pipeline`` is a loaded :class:`ipa_energy.pipelines.model.Pipeline`; ``options`` holds settings
     only some backends read (simulator overrides, model cache, image size, a cluster address).
+    ``world_profile`` is what the simulated machines really do when it differs from the planning
+    profile (``simulate --world-profile``); None: the pipeline's profile. Real backends have no use for it.
     """
 
     pipeline: Any
@@ -191,3 +201,4 @@ class BackendContext:
     max_batch_wait_s: float | None = None
     meter: str = "auto"
     options: Mapping[str, Any] = field(default_factory=dict)
+    world_profile: ProfileTable | None = None

@@ -31,6 +31,9 @@ _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 @click.option("--initial-rate", "initial_rate_rps", type=float,
               help="Requests/s the first decision plans for when the workload has no recorded history.")
 @click.option("--profile", type=click.Path(dir_okay=False), help="Profile CSV replacing the pipeline's.")
+@click.option("--no-learn", is_flag=True,
+              help="Static planning: decide from the offline profile only (default: learn latency and "
+                   "energy from the served batches and write the learned profile beside the results).")
 @click.option("--meter", default="auto", show_default=True, help="Energy meter (auto, model, rapl, perf, none).")
 @click.option("--max-batch-wait-s", type=float, default=1.0, show_default=True,
               help="Adaptive batching: longest wait for a batch to fill.")
@@ -42,7 +45,7 @@ _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 def serve(
     pipeline: str, workload: str, duration_s: float, backend: str, system: str, predictor: str,
     time_scale: float, load_scale: float, interval_s: float, seed: int, initial_rate_rps: float | None,
-    profile: str | None, meter: str, max_batch_wait_s: float, cache_dir: str | None, out_dir: str,
+    profile: str | None, no_learn: bool, meter: str, max_batch_wait_s: float, cache_dir: str | None, out_dir: str,
     as_json: bool,
 ) -> None:
     """Serve PIPELINE live for DURATION seconds, adapting every interval. Ctrl-C or SIGTERM stops
@@ -60,7 +63,7 @@ def serve(
         pipeline=pipeline, workload=workload, duration_s=duration_s, system=system, predictor=predictor,
         time_scale=time_scale, load_scale=load_scale, seed=seed, interval_s=interval_s, profile=profile,
         meter=meter, cache_dir=cache_dir, max_batch_wait_s=max_batch_wait_s, backend=backend,
-        initial_rate_rps=initial_rate_rps,
+        initial_rate_rps=initial_rate_rps, learn=not no_learn,
     )
     out = Path(out_dir)
     slug = f"{Path(pipeline).stem}_{Path(workload).stem}_{system}_s{seed}"
@@ -90,6 +93,7 @@ def serve(
         click.echo(json.dumps(clean(result.metrics)))
     else:
         print_metrics(result.metrics)
-        click.echo(f"written: {out}/{slug}_{{timeline,decisions,energy}}.csv, _summary.json")
+        click.echo(f"written: {out}/{slug}_{{timeline,decisions,energy}}.csv, _summary.json"
+                   + (", _learned.csv, _learned_profile.csv" if spec.learn else ""))
     if result.interrupted:
         raise SystemExit(_EXIT.get(signal.Signals(received[0]), 130) if received else 130)

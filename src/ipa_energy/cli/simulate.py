@@ -23,13 +23,18 @@ from ipa_energy.cli.output import clean, print_metrics
               help="Requests/s the first decision plans for when the workload has no recorded history "
                    "(user traces); bundled workloads start from the 120 s of trace before their window.")
 @click.option("--energy-weight", type=float, help="Override the system's energy weight.")
+@click.option("--world-profile", type=click.Path(dir_okay=False),
+              help="Profile CSV of what the simulated machines really do (default: the planning profile); "
+                   "the optimizer still plans with the pipeline's profile and learns the difference.")
+@click.option("--no-learn", is_flag=True,
+              help="Static planning: decide from the offline profile only, ignore what the run observes.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Append the per-second timeline and the decisions here as the run goes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (every figure of the text output).")
 def simulate(
     pipeline: str, workload: str, system: str, predictor: str, load_scale: float, seed: int,
     interval_s: float, duration_s: float | None, initial_rate_rps: float | None, energy_weight: float | None,
-    out_dir: str | None, as_json: bool,
+    world_profile: str | None, no_learn: bool, out_dir: str | None, as_json: bool,
 ) -> None:
     """Simulate one system adapting a pipeline under a workload."""
     from ipa_energy.bench.tables import run_slug
@@ -39,6 +44,7 @@ def simulate(
         pipeline=pipeline, workload=workload, system=system, predictor=predictor, seed=seed,
         load_scale=load_scale, interval_s=interval_s, duration_s=duration_s, initial_rate_rps=initial_rate_rps,
         weights=(("energy", energy_weight),) if energy_weight is not None else (),
+        learn=not no_learn, world_profile=world_profile,
     )
     result = execute(spec, out_dir=Path(out_dir) if out_dir else None, prefix=run_slug(spec))
     if as_json:

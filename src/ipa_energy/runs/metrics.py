@@ -27,6 +27,9 @@ METRIC_COLUMNS = (
     "cost_cores", "energy_j", "idle_energy_j", "dynamic_energy_j", "unattributed_energy_j", "energy_scope",
     "energy_source", "mean_power_w", "latency_p50_s", "latency_p99_s", "decision_time_p50_s",
     "fallback_intervals", "rejected_decisions", "served_s", "wall_s",
+    # the online profile (runs/learning.py, docs/learning.md)
+    "learning", "learned_observations", "learned_unmatched_observations", "learned_options",
+    "learned_profile_error", "learned_latency_error", "learned_energy_error", "learned_decision_changes",
 )
 
 

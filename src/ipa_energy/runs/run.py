@@ -32,6 +32,8 @@ from typing import Any
 
 from ipa_energy.adapt import AdaptationStep, AdaptParams, Policy, Snapshot, run_adaptation
 from ipa_energy.backends import BACKENDS, Backend, BackendContext, StopRequested
+from ipa_energy.errors import ConfigError
+from ipa_energy.runs.learning import RunLearning, no_learning_metrics
 from ipa_energy.runs.metrics import run_metrics
 from ipa_energy.runs.records import RowWriter, energy_row, step_row, timeline_row
 from ipa_energy.runs.spec import RunSpec
@@ -58,14 +60,18 @@ class RunResult:
     files: tuple[str, ...] = field(default=())
 
 
-def problem_factory(spec: RunSpec, pipeline: Any) -> Callable[[float], Any]:
-    """rate -> the canonical problem of ``spec.system`` on ``pipeline``, with ``spec.weights`` applied."""
+def problem_factory(
+    spec: RunSpec, pipeline: Any, current: Callable[[], Any] | None = None
+) -> Callable[[float], Any]:
+    """rate -> the canonical problem of ``spec.system`` on ``pipeline``, with ``spec.weights`` applied.
+    ``current`` (a profile provider: :meth:`RunLearning.pipeline`) gives the pipeline of each decision
+    instead, i.e. the offline profile corrected by what the run has observed."""
     from ipa_energy.optimize.presets import build_problem
 
     override = dict(spec.weights)
 
     def make(rate_rps: float) -> Any:
-        problem = build_problem(pipeline, spec.system, rate_rps)
+        problem = build_problem(current() if current is not None else pipeline, spec.system, rate_rps)
         if override:
             problem = dataclasses.replace(problem, weights=dataclasses.replace(problem.weights, **override))
         return problem
@@ -103,8 +109,10 @@ def execute(
     arrivals = arrivals[arrivals < duration_s]
     history = workload.history_rps * spec.time_scale
     solver_name = system_solver(spec.system)
+    world = _world_profile(spec)
+    learning = _learning(spec, pipeline, world, out_dir, prefix)
     policy = Policy(
-        problem_factory(spec, pipeline),
+        problem_factory(spec, pipeline, learning.pipeline if learning is not None else None),
         get_solver(solver_name),
         get_predictor(spec.predictor),
         initial_rate_rps=spec.initial_rate_rps,
@@ -112,7 +120,7 @@ def execute(
         reference_solver=None if solver_name == "dp" else get_solver("dp"),
     )
     ctx = BackendContext(pipeline, arrivals, spec.system, spec.seed, spec.max_batch_wait_s, spec.meter,
-                         backend_options(spec))
+                         backend_options(spec), world_profile=world)
     backend: Backend = BACKENDS.create(spec.backend, field="backend", ctx=ctx)
     stage_names = [s.name for s in pipeline.stages]
     writers = _writers(out_dir, prefix)
@@ -127,10 +135,16 @@ def execute(
             if writers:
                 writers["timeline"].write(row)
                 writers["energy"].write(energy_row(rec, stage_names))
+        if learning is not None:
+            learning.feed(backend, float(len(timeline)))
         if hooks.on_progress is not None:
             hooks.on_progress(float(len(timeline)), duration_s)
 
+    static = problem_factory(spec, pipeline)
+
     def on_step(st: AdaptationStep) -> None:
+        if learning is not None:
+            learning.compare(st, lambda s: static(s.predicted_rate_rps), policy.solver)
         steps.append(st)
         if writers:
             writers["decisions"].write(step_row(st))
@@ -158,14 +172,42 @@ def execute(
         metrics = run_metrics(
             backend.seconds(), backend.summary(), steps, stage_names=stage_names,
             energy_scope=backend.energy_scope, wall_s=time.perf_counter() - t0,
-            extras={**backend.extras(), "interrupted": interrupted},
+            extras={**backend.extras(), "interrupted": interrupted,
+                    **(learning.metrics() if learning is not None else no_learning_metrics())},
         )
     finally:
         backend.close()
         for w in writers.values():
             w.close()
-    files = tuple(str(w.path) for w in writers.values())
+        if learning is not None:
+            learning.close()
+    files = tuple(str(w.path) for w in writers.values()) + (learning.files() if learning is not None else ())
     return RunResult(spec, metrics, timeline, [step_row(s) for s in steps], interrupted, files)
+
+
+def _learning(
+    spec: RunSpec, pipeline: Any, world: Any, out_dir: Path | None, prefix: str
+) -> RunLearning | None:
+    """The run's online profile (None with ``learn`` off); its error is measured against the world the
+    simulator serves (``world_profile``, else the planning profile); a real backend's world is unknown."""
+    if not spec.learn:
+        return None
+    if world is None and spec.backend == "sim":
+        world = pipeline.profile
+    return RunLearning(pipeline, world=world, label=f"{spec.backend}:{spec.system}", out_dir=out_dir,
+                       prefix=prefix)
+
+
+def _world_profile(spec: RunSpec) -> Any:
+    """The simulated world's profile (checked against the pipeline like a planning profile), or None."""
+    if spec.world_profile is None:
+        return None
+    if spec.backend != "sim":
+        raise ConfigError("only the simulator takes a world profile (real backends are the world)",
+                          field="world_profile")
+    from ipa_energy.pipelines import load_pipeline
+
+    return load_pipeline(spec.pipeline, profile=spec.world_profile).profile
 
 
 def backend_clock(backend: Backend) -> Any:

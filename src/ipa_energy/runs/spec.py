@@ -42,6 +42,10 @@ class RunSpec:
     image_size: int | None = None
     #: adaptive batching wait; None keeps the backend's documented default
     max_batch_wait_s: float | None = None
+    #: decide from the online profile (offline profile + observations); False: static planning
+    learn: bool = True
+    #: simulator only: a profile CSV of what the simulated machines really do (default: the planning one)
+    world_profile: str | None = None
 
     @property
     def label(self) -> str:

@@ -16,6 +16,7 @@ of the meter's scope (the serving processes for a process-mode estimate, the mac
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection, wait
@@ -50,6 +51,7 @@ from ipa_energy.energy.base import EnergyMeter
 from ipa_energy.energy.cputime import CpuTimeSource, MachineCpuTime, ProcessCpuTime
 from ipa_energy.energy.scope import energy_scope, energy_source_label
 from ipa_energy.errors import BackendError, ConfigError
+from ipa_energy.profiles.online import Observation
 from ipa_energy.rules import batch_to_take, batch_wake_s, drop_before_s, pas
 
 #: replicas that may die before loading their model (killed, crashed) before the run is aborted
@@ -121,6 +123,9 @@ class LocalBackend(Backend):
         self._start_failures = 0
         self._started = False
         self._closed = False
+        # batches answered in the second being accumulated, per stage: (t, variant, k, cores, latency, cpu)
+        self._served: list[list[tuple[float, str, int, int, float, float]]] = [[] for _ in self._stages]
+        self._observed: list[Observation] = []
 
     # ---- Backend interface -------------------------------------------------------------------
     def apply(self, config: PipelineConfig) -> None:
@@ -170,6 +175,14 @@ class LocalBackend(Backend):
 
     def summary(self) -> RunSummary:
         return self._ledger.summary(self.in_flight(), float(self._closed_seconds))
+
+    def observations(self) -> list[Observation]:
+        """Batches answered in the seconds closed since the last call. Latency: the router's wall time
+        from sending the batch to its answer (as ``ipa-energy profile`` measures), one sample of the
+        distribution whose median a profile row's ``latency_p50_s`` holds; energy: the stage's attributed
+        energy of the second shared by the batches' CPU time (None without a meter)."""
+        out, self._observed = self._observed, []
+        return out
 
     def close(self) -> None:
         if self._closed:
@@ -364,6 +377,7 @@ class LocalBackend(Backend):
                     self._ledger.fail(now)
                 return
             outputs, cpu_s = msg[2], float(msg[3])
+            self._served[w.stage].append((now, w.variant.name, len(batch), w.variant.cores, now - w.sent_s, cpu_s))
             w.cpu_s += cpu_s
             self._ledger.cpu(w.stage, cpu_s)
             self._route(w.stage, batch, outputs, now)
@@ -426,6 +440,7 @@ class LocalBackend(Backend):
                 )
                 self._last_reading, self._last_scope_cpu_s = reading, scope_cpu_s
             self._last_reading_s = now
+            self._observe(split, metered=self.meter is not None and self._scope_cpu is not None)
             self._ledger.close_second(
                 k, energy=split, window_s=window_s, stage_cpu_s=stage_cpu_s,
                 cost_cores=sum(st.cost_cores() for st in self._stages), pas=self._pas(),
@@ -433,6 +448,22 @@ class LocalBackend(Backend):
                 config=self._serving_config(), stage_names=self._stage_names,
             )
             self._closed_seconds += 1
+
+    def _observe(self, split: EnergySplit, *, metered: bool) -> None:
+        """Turn the batches answered in the closing second into observations: each batch's energy is its
+        stage's attributed energy of the second x the batch's share of the stage's CPU time."""
+        for i, batches in enumerate(self._served):
+            if not batches:
+                continue
+            cpu_total = math.fsum(b[5] for b in batches)
+            stage_j = split.stage_energy_j[i] if i < len(split.stage_energy_j) else 0.0
+            for t, variant, k, cores, latency_s, cpu_s in batches:
+                energy = stage_j * cpu_s / cpu_total if metered and cpu_total > 0 else None
+                self._observed.append(Observation(
+                    self._stage_names[i], variant, k, cores, latency_s, energy,
+                    split.energy_source if energy is not None else "", "latency_p50_s", t,
+                ))
+            self._served[i] = []
 
     def _serving_config(self) -> PipelineConfig:
         out = []

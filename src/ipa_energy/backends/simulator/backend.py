@@ -28,6 +28,7 @@ from ipa_energy.backends.simulator.params import SimParams
 from ipa_energy.backends.simulator.stage_state import StageState
 from ipa_energy.errors import BackendError, ConfigError, UnknownNameError
 from ipa_energy.optimize.problem import Stage
+from ipa_energy.profiles.online import Observation
 from ipa_energy.rules import batch_to_take, batch_wake_s, drop_before_s, pas, plan_change
 
 _DONE, _READY, _WAKE = 0, 1, 2
@@ -44,7 +45,8 @@ class SimulatorBackend(Backend):
     the start). ``initial`` is deployed ready at t = 0; without it, configurations applied before the
     first ``run_until`` are the initial deployment (ready at t = 0, as IPA deployed the pipeline before
     starting the load), and every later ``apply`` pays its start-up delays. ``clock`` is the simulated
-    clock the adapter reads.
+    clock the adapter reads. With ``record_observations`` every completed batch is kept for
+    :meth:`observations` (the run path drains them each interval).
     """
 
     energy_scope = "allocated cores of the pipeline (modelled: idle of held cores + profiled batch energy)"
@@ -59,6 +61,7 @@ class SimulatorBackend(Backend):
         params: SimParams = SimParams(),
         initial: PipelineConfig | None = None,
         record_batches: bool = False,
+        record_observations: bool = False,
     ) -> None:
         if not isinstance(params, SimParams):
             raise ConfigError(f"must be a SimParams (got {type(params).__name__})", field="params")
@@ -114,6 +117,8 @@ class SimulatorBackend(Backend):
         self._noise: list[float] = []
         self._noise_i = 0
         self._batches: list[BatchRecord] | None = [] if record_batches else None
+        # completed batches since the last observations() call: (t, stage, variant, k, latency_s, energy_j)
+        self._obs: list[tuple[float, int, int, int, float, float]] | None = [] if record_observations else None
         if initial is not None:
             self.apply(initial)
 
@@ -158,6 +163,7 @@ class SimulatorBackend(Backend):
         heap = self._heap
         boundary = self._next_boundary
         done_t, done_ids, done_k = self._done_t, self._done_ids, self._done_k
+        obs = self._obs
         while heap and heap[0][0] <= t_s:
             ev = heappop(heap)
             te = ev[0]
@@ -170,6 +176,8 @@ class SimulatorBackend(Backend):
                 _, _, _, st, rep, ids, k, lb = ev
                 rep.busy = False
                 st.in_service -= k
+                if obs is not None:
+                    obs.append((te, st.index, rep.variant, k, te - rep.batch_start_s, rep.batch_energy_j))
                 nxt = st.next
                 if nxt is None:
                     done_t.append(te)
@@ -209,6 +217,20 @@ class SimulatorBackend(Backend):
 
     def batch_log(self) -> list[BatchRecord]:
         return list(self._batches or ())
+
+    def observations(self) -> list[Observation]:
+        """Batches completed since the last call (empty unless built with ``record_observations``).
+        Latency is the batch's service time, comparable with a profile row's ``latency_s``; energy its
+        dynamic energy, labelled with the simulator's (estimated) source."""
+        raw, self._obs = self._obs, ([] if self._obs is not None else None)
+        if not raw:
+            return []
+        out = []
+        for t, i, v, k, lat, en in raw:
+            st = self._stages[i]
+            out.append(Observation(st.name, st.variant_names[v], k, st.cores[v], lat, en, ENERGY_SOURCE,
+                                   "latency_s", t))
+        return out
 
     def summary(self) -> RunSummary:
         now = self._now

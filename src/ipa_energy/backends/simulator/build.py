@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ipa_energy.backends.base import BackendContext
 from ipa_energy.backends.simulator.backend import SimParams, SimulatorBackend
 
 
 def build_simulator(ctx: BackendContext) -> SimulatorBackend:
-    """The simulated world serves the pipeline's profile as measured (no planning latency margin).
+    """The simulated world serves the pipeline's profile as measured (no planning latency margin), or
+    ``ctx.world_profile`` where given: what the simulated machines really do, apart from what the
+    optimizer plans with. Every completed batch is recorded for :meth:`SimulatorBackend.observations`.
 
     ``ctx.options`` may override any :class:`SimParams` field by name (experiment ``sim:`` blocks).
     """
     from ipa_energy.optimize.presets import build_problem
 
     pipeline = ctx.pipeline
+    if ctx.world_profile is not None:
+        pipeline = replace(pipeline, profile=ctx.world_profile)
     # any positive rate: only the stages (variants, profiles, cores) and the power model are used
     world = build_problem(pipeline, ctx.system, 1.0, latency_factor=1.0)
     overrides = dict(ctx.options)
@@ -26,7 +32,7 @@ def build_simulator(ctx: BackendContext) -> SimulatorBackend:
         **overrides,
     })
     return SimulatorBackend(world.stages, ctx.arrival_times_s, sla_s=pipeline.sla_s,
-                            accuracy_method=world.accuracy_method, params=params)
+                            accuracy_method=world.accuracy_method, params=params, record_observations=True)
 
 
 __all__ = ["build_simulator"]
