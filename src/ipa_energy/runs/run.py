@@ -32,8 +32,10 @@ from typing import Any
 
 from ipa_energy.adapt import AdaptationStep, AdaptParams, Policy, Snapshot, run_adaptation
 from ipa_energy.backends import BACKENDS, Backend, BackendContext, StopRequested
+from ipa_energy.carbon.factory import TimedProblemFactory
+from ipa_energy.runs.grid import Grid, factory_counts, grid_of, timed_factory
 from ipa_energy.runs.metrics import run_metrics
-from ipa_energy.runs.records import RowWriter, energy_row, step_row, timeline_row
+from ipa_energy.runs.records import RowWriter, cap_step_columns, energy_row, grid_columns, step_row, timeline_row
 from ipa_energy.runs.spec import RunSpec
 
 
@@ -58,8 +60,12 @@ class RunResult:
     files: tuple[str, ...] = field(default=())
 
 
-def problem_factory(spec: RunSpec, pipeline: Any) -> Callable[[float], Any]:
-    """rate -> the canonical problem of ``spec.system`` on ``pipeline``, with ``spec.weights`` applied."""
+def problem_factory(
+    spec: RunSpec, pipeline: Any, grid: Grid = Grid(), *, duration_s: float = 86_400.0
+) -> TimedProblemFactory:
+    """(rate_rps, t_s) -> the canonical problem of ``spec.system`` on ``pipeline``, with ``spec.weights``
+    applied; carbon-aware (``ipa-carbon`` with a source) and within the power cap as ``grid`` says
+    (:func:`ipa_energy.runs.grid.timed_factory`)."""
     from ipa_energy.optimize.presets import build_problem
 
     override = dict(spec.weights)
@@ -70,7 +76,7 @@ def problem_factory(spec: RunSpec, pipeline: Any) -> Callable[[float], Any]:
             problem = dataclasses.replace(problem, weights=dataclasses.replace(problem.weights, **override))
         return problem
 
-    return make
+    return timed_factory(spec, make, grid, duration_s=duration_s)
 
 
 def backend_options(spec: RunSpec) -> dict[str, Any]:
@@ -95,6 +101,7 @@ def execute(
     from ipa_energy.workloads import arrival_times, load_workload
 
     t0 = time.perf_counter()
+    grid = grid_of(spec)  # carbon source and power cap, validated before any work
     pipeline = load_pipeline(spec.pipeline, profile=spec.profile)
     workload = load_workload(spec.workload, load_scale=spec.load_scale)
     trace_s = len(workload.rates_rps) / spec.time_scale
@@ -103,8 +110,9 @@ def execute(
     arrivals = arrivals[arrivals < duration_s]
     history = workload.history_rps * spec.time_scale
     solver_name = system_solver(spec.system)
+    factory = problem_factory(spec, pipeline, grid, duration_s=duration_s)
     policy = Policy(
-        problem_factory(spec, pipeline),
+        factory,
         get_solver(solver_name),
         get_predictor(spec.predictor),
         initial_rate_rps=spec.initial_rate_rps,
@@ -122,7 +130,7 @@ def execute(
 
     def flush_seconds() -> None:
         for rec in backend.seconds()[len(timeline):]:
-            row = timeline_row(rec, stage_names)
+            row = {**timeline_row(rec, stage_names), **grid_columns(rec, grid.source, grid.cap)}
             timeline.append(row)
             if writers:
                 writers["timeline"].write(row)
@@ -130,10 +138,14 @@ def execute(
         if hooks.on_progress is not None:
             hooks.on_progress(float(len(timeline)), duration_s)
 
+    def decision_row(st: AdaptationStep) -> dict[str, Any]:
+        row = step_row(st)
+        return row if grid.cap is None else {**row, **cap_step_columns(st, grid.cap, spec.interval_s)}
+
     def on_step(st: AdaptationStep) -> None:
         steps.append(st)
         if writers:
-            writers["decisions"].write(step_row(st))
+            writers["decisions"].write(decision_row(st))
 
     try:
         if hooks.on_backend is not None:
@@ -158,14 +170,15 @@ def execute(
         metrics = run_metrics(
             backend.seconds(), backend.summary(), steps, stage_names=stage_names,
             energy_scope=backend.energy_scope, wall_s=time.perf_counter() - t0,
-            extras={**backend.extras(), "interrupted": interrupted},
+            extras={**backend.extras(), **factory_counts(factory), "interrupted": interrupted},
+            carbon=grid.source, power_cap=grid.cap, interval_s=spec.interval_s,
         )
     finally:
         backend.close()
         for w in writers.values():
             w.close()
     files = tuple(str(w.path) for w in writers.values())
-    return RunResult(spec, metrics, timeline, [step_row(s) for s in steps], interrupted, files)
+    return RunResult(spec, metrics, timeline, [decision_row(s) for s in steps], interrupted, files)
 
 
 def backend_clock(backend: Backend) -> Any:
