@@ -59,6 +59,9 @@ def grid_of(spec: RunSpec) -> Grid:
     if spec.carbon_options and not aware:
         why = "a carbon source" if spec.system in CARBON_AWARE_SYSTEMS else "the carbon-aware system ipa-carbon"
         raise ConfigError(f"apply only to a run with {why} (system {spec.system!r})", field="carbon_options")
+    if aware and any(k == "energy" for k, _ in spec.weights):
+        raise ConfigError("ipa-carbon's energy weight follows the intensity; set it with carbon_options "
+                          "energy_weight (the weight per W at the reference intensity)", field="weights.energy")
     grid = Grid(source, cap, aware)
     if aware:  # the objective's settings fail here, not at the first decision
         timed_factory(spec, lambda rate_rps: _never(), grid, duration_s=1.0)
