@@ -186,6 +186,21 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
     return runs
 
 
+def with_grid(
+    spec: ExperimentSpec, *, carbon: str | None, carbon_options: tuple[tuple[str, Any], ...], power_cap: str | None
+) -> ExperimentSpec:
+    """``spec`` with its carbon source, ipa-carbon options and power cap replaced where given (the bench
+    CLI's options; named by the source's registry name and "cap" in the labels)."""
+    update: dict[str, Any] = {}
+    if carbon is not None:
+        update["carbon"] = {carbon.partition(":")[0].strip() or "carbon": carbon}
+    if carbon_options:
+        update["carbon_options"] = parse_model(CarbonOptions, dict(carbon_options), source="--carbon-*")
+    if power_cap is not None:
+        update["power_caps"] = {"cap": power_cap}
+    return spec.model_copy(update=update) if update else spec
+
+
 def _grid_fields(spec: ExperimentSpec, carbon: str | None, cap: str | None) -> dict[str, Any]:
     """RunSpec fields of one (carbon source, power cap) pair of the experiment, named in the label."""
     cap_value = None if cap is None else spec.power_caps[cap]

@@ -141,3 +141,27 @@ def test_experiment_expands_sources_caps_and_the_lambda_sweep(tmp_path: Path) ->
     bad = ExperimentSpec(carbon={"x": "constant:-1"})
     with pytest.raises(ConfigError, match="carbon.x"):
         check_names(bad)
+
+
+def test_bench_writes_carbon_beside_energy(tmp_path: Path) -> None:
+    from ipa_energy.bench.driver import run_bench
+    from ipa_energy.bench.experiment import with_grid
+
+    spec = ExperimentSpec(
+        workloads=["bursty"], systems=["ipa", "ipa-carbon"], predictors=["reactive"], duration_s=120.0,
+        energy_sweep={"enabled": False}, carbon_sweep={"enabled": True, "lambdas": [1.0]},  # type: ignore[arg-type]
+    )
+    spec = with_grid(spec, carbon=SQUARE, carbon_options=(("threshold", 0.1),), power_cap=None)
+    assert list(spec.carbon) == ["diurnal"] and spec.carbon_options.threshold == 0.1
+    outcome = run_bench(spec, tmp_path, workers=1, show_progress=False)
+    assert outcome.n_failed == 0
+    report = outcome.report.read_text()
+    assert "## Carbon and power caps" in report and "synthetic diurnal square" in report
+    assert "ipa-carbon emits" in report and "carbon_pareto.png" in report
+    assert (tmp_path / "plots" / "carbon_pareto.png").exists() and list((tmp_path / "plots").glob("carbon_video_*"))
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "summary.csv").open()))
+    assert {"carbon_g", "crop_carbon_g", "carbon_source"} <= set(rows[0])
+    assert {r["label"] for r in rows} == {"ipa @diurnal", "ipa-carbon threshold=0.1 @diurnal",
+                                          "ipa-carbon lam=1 mode=lambda @diurnal"}
