@@ -49,6 +49,12 @@ def carbon_section(results: Sequence[RunResult], out: Path) -> list[str]:
     groups: dict[tuple[str, str, str, str, int], list[RunResult]] = {}
     for r in main:
         groups.setdefault(_key(r), []).append(r)
+
+    def twin(r: RunResult) -> tuple[object, ...]:
+        s = r.spec
+        return (s.pipeline, s.workload, s.carbon, s.predictor, s.seed, s.label.split(" @")[0])
+
+    uncapped = {twin(r): r for r in main if r.spec.power_cap is None}
     for key, runs in groups.items():
         pipe, wl, grid, pred, seed = key
         ipa = next((r for r in runs if r.spec.system == "ipa"), None)
@@ -58,6 +64,10 @@ def carbon_section(results: Sequence[RunResult], out: Path) -> list[str]:
             row: dict[str, Any] = {"label": r.spec.label, **m}
             if ipa is not None and "carbon_g" in m and ipa.metrics.get("carbon_g"):
                 row["carbon_vs_ipa"] = f"{100 * m['carbon_g'] / ipa.metrics['carbon_g']:.1f} %"
+            free = uncapped.get(twin(r)) if r.spec.power_cap is not None else None
+            if free is not None:  # what the cap cost against the same system uncapped
+                row["pas_vs_uncapped"] = m["pas"] - free.metrics["pas"]
+                row["sla_pp_vs_uncapped"] = m["sla_violation_pct"] - free.metrics["sla_violation_pct"]
             rows.append(row)
         src = next((r.metrics.get("carbon_source") for r in runs if r.metrics.get("carbon_source")), None)
         cap = next((r.metrics.get("power_cap_source") for r in runs if r.metrics.get("power_cap_source")), None)
@@ -71,7 +81,7 @@ def carbon_section(results: Sequence[RunResult], out: Path) -> list[str]:
                 "mean_intensity_g_per_kwh", "carbon_intensity_updates"]
         if cap:
             cols += ["time_above_cap_s", "energy_above_cap_j", "planned_power_max_w", "planned_above_cap_intervals",
-                     "over_cap_intervals", "fallback_intervals"]
+                     "over_cap_intervals", "fallback_intervals", "pas_vs_uncapped", "sla_pp_vs_uncapped"]
         lines += [*_table(rows, [c for c in cols if any(c in r for r in rows)]), ""]
         aware = next((r for r in runs if r.spec.system == "ipa-carbon"), None)
         if ipa is not None and aware is not None and "carbon_g" in aware.metrics and ipa.metrics.get("carbon_g"):
