@@ -101,12 +101,15 @@ def carbon_section(results: Sequence[RunResult], out: Path) -> list[str]:
         s0 = sweep[0].spec
         same = [r for r in main if (r.spec.pipeline, r.spec.workload, r.spec.carbon) ==
                 (s0.pipeline, s0.workload, s0.carbon) and not r.spec.power_cap]
-        points = [{"label": r.spec.label, "carbon_g": r.metrics["carbon_g"], "pas": r.metrics["pas"],
+        def short(label: str) -> str:
+            return label.replace(f" @{s0.grid_label}", "").replace(" mode=lambda", "")
+
+        points = [{"label": short(r.spec.label), "carbon_g": r.metrics["carbon_g"], "pas": r.metrics["pas"],
                    "sla_violation_pct": r.metrics["sla_violation_pct"], "energy_j": r.metrics["energy_j"]}
                   for r in [*sweep, *same] if "carbon_g" in r.metrics]
         path = plot_dir / "carbon_pareto.png"
-        carbon_plots.carbon_pareto(points, path, f"carbon vs accuracy: {s0.pipeline} / {s0.workload} @{s0.grid_label}, "
-                                                 "ipa-carbon across lambda and the other systems")
+        carbon_plots.carbon_pareto(points, path, f"carbon vs accuracy: {s0.pipeline} / {s0.workload} @{s0.grid_label}\n"
+                                                 "ipa-carbon across lambda (lam=...) and the main runs")
         lines += ["### Carbon vs accuracy across Clover's lambda", "",
                   f"ipa-carbon in lambda mode on {s0.pipeline} / {s0.workload} @{s0.grid_label}, beside the main runs "
                   "of the same source.", "",
