@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ipa_energy.adapt.fallback import fallback_config
+from ipa_energy.adapt.fallback import config_power_w, fallback_config
 from ipa_energy.backends.base import PipelineConfig, StageConfig
 from ipa_energy.optimize.problem import Decision, Problem
 from ipa_energy.optimize.solvers.base import Solver
@@ -44,6 +44,8 @@ class AdaptationStep:
     reference_objective: float | None = None
     #: why the solver's "feasible" answer was refused by :func:`ipa_energy.optimize.verify.verify_decision`
     rejected: tuple[str, ...] = ()
+    #: planned power (W: idle + dynamic at the problem's rate) of the configuration applied, fallback too
+    planned_power_w: float | None = None
 
 
 class Policy:
@@ -53,13 +55,15 @@ class Policy:
     feasible but that breaks the problem (too few replicas, over the SLA or a budget, replicas < 1) is
     recorded as ``rejected`` and replaced by the fallback, never trusted.
 
-    ``problem_for_rate`` builds the canonical problem (the pipeline, system preset and weights are bound
-    in it), so every decision can be saved with ``problem_to_dict`` and replayed alone.
+    ``problem_for(rate_rps, t_s)`` builds the canonical problem for the predicted rate at run time
+    ``t_s`` (the pipeline, system preset and weights are bound in it; a carbon-aware or power-capped
+    factory also reads the time, :mod:`ipa_energy.carbon.factory`), so every decision can be saved with
+    ``problem_to_dict`` and replayed alone.
     """
 
     def __init__(
         self,
-        problem_for_rate: Callable[[float], Problem],
+        problem_for: Callable[[float, float], Problem],
         solver: Solver,
         predictor: Predictor,
         *,
@@ -67,7 +71,7 @@ class Policy:
         initial_rate_rps: float | None = None,
         reference_solver: Solver | None = None,
     ) -> None:
-        self.problem_for_rate = problem_for_rate
+        self.problem_for = problem_for
         self.solver = solver
         self.predictor = predictor
         self.min_rate_rps = min_rate_rps
@@ -86,7 +90,7 @@ class Policy:
     def decide(self, snap: Snapshot) -> AdaptationStep:
         t0 = time.perf_counter()
         rate = self.predict(snap.history_rps)
-        problem = self.problem_for_rate(rate)
+        problem = self.problem_for(rate, snap.t_s)
         decision = self.solver.solve(problem)
         rejected = tuple(verify_decision(problem, decision))
         if decision.feasible and not rejected:
@@ -111,4 +115,5 @@ class Policy:
             decision_time_s=elapsed,
             reference_objective=reference,
             rejected=rejected,
+            planned_power_w=decision.power_w if source == "solver" else config_power_w(problem, config),
         )

@@ -79,6 +79,9 @@ def carbon_pareto(points: Sequence[Mapping[str, Any]], path: Path, title: str) -
     if front:
         ax.plot(*zip(*front, strict=True), color="k", alpha=0.5, linewidth=1.0, label="non-dominated")
         ax.legend(fontsize=8)
+    xs = [x for x, _, _ in pts if x > 0]
+    if xs and max(xs) > 10 * min(xs):
+        ax.set_xscale("log")
     ax.set_xlabel("carbon (g CO2-eq)")
     ax.set_ylabel("mean PAS")
     ax.set_title(title, fontsize=9)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ipa_energy.bench import plots
+from ipa_energy.bench.carbon_report import carbon_section
 from ipa_energy.bench.experiment import ExperimentSpec, check_names, expand
 from ipa_energy.bench.report import decision_summary, write_report
 from ipa_energy.bench.runner import INTERRUPTED, RunFailure, run_all
@@ -40,10 +41,14 @@ def run_bench(
     plot_dir.mkdir(parents=True, exist_ok=True)
     plot_files: dict[str, list[str]] = {}
     main = [r for r in results if r.spec.group == "main"]
-    for key in dict.fromkeys((r.spec.pipeline, r.spec.workload, r.spec.predictor, r.spec.seed) for r in main):
-        sel = [r for r in main if (r.spec.pipeline, r.spec.workload, r.spec.predictor, r.spec.seed) == key]
-        name = "_".join(str(k) for k in key)
-        title = f"{key[0]} / {key[1]} (predictor {key[2]}, seed {key[3]})"
+    def plot_key(r: RunResult) -> tuple[str, ...]:
+        return (r.spec.pipeline, r.spec.workload, r.spec.predictor, str(r.spec.seed), r.spec.grid_label)
+
+    for key in dict.fromkeys(plot_key(r) for r in main):
+        sel = [r for r in main if plot_key(r) == key]
+        name = "_".join(k for k in key if k).replace("/", "-")
+        grid = f" @{key[4]}" if key[4] else ""
+        title = f"{key[0]} / {key[1]}{grid} (predictor {key[2]}, seed {key[3]})"
         e_path, p_path = plot_dir / f"energy_{name}.png", plot_dir / f"pas_cost_{name}.png"
         d_path = plot_dir / f"decisions_{name}.png"
         plots.energy_per_minute(sel, e_path, title)
@@ -56,10 +61,11 @@ def run_bench(
     if sweep_rows:
         plots.energy_sweep(sweep_rows, plot_dir / "energy_weight_sweep.png")
         sweep_plot = "plots/energy_weight_sweep.png"
+    carbon_lines = carbon_section(results, out)
     wall_s = time.perf_counter() - t0
     report = write_report(
         out, rows, decision_rows=decision_summary(main), experiment_name=spec.name, plots=plot_files,
-        sweep_plot=sweep_plot,
+        sweep_plot=sweep_plot, sections=carbon_lines,
         default_energy_weight=DEFAULT_ENERGY_WEIGHT,
         failures=[f"{f.spec.label} on {f.spec.workload}: {f.error.splitlines()[0]}" for f in failures],
         wall_s=wall_s,

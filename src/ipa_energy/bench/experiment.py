@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field
 
 from ipa_energy.config.validation import StrictModel, load_mapping, parse_model
+from ipa_energy.errors import ConfigError
 from ipa_energy.runs.spec import RunSpec
 
 DEFAULT_SYSTEMS = ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low")
@@ -40,6 +43,25 @@ class EnergySweepSpec(StrictModel):
     energy_weights: list[float] = Field(default=[0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0], min_length=1)
 
 
+class CarbonOptions(StrictModel):
+    """ipa-carbon's objective (``ipa_energy.carbon.aware.carbon_aware``); unset keeps its defaults."""
+
+    mode: Literal["weight", "lambda"] | None = None
+    lam: float | None = Field(default=None, ge=0, le=1)
+    threshold: float | None = Field(default=None, ge=0)
+    lookahead_s: float | None = Field(default=None, ge=0)
+    energy_weight: float | None = Field(default=None, ge=0)
+
+
+class CarbonSweepSpec(StrictModel):
+    """Clover's lambda swept for ipa-carbon (the carbon-vs-accuracy Pareto plot), on the first pipeline,
+    workload and carbon source of the experiment (group "carbon-sweep")."""
+
+    enabled: bool = False
+    system: str = "ipa-carbon"
+    lambdas: list[float] = Field(default=[0.0, 0.25, 0.5, 0.75, 0.9, 1.0], min_length=1)
+
+
 class ExperimentSpec(StrictModel):
     name: str = "default"
     pipelines: list[str] = Field(default=["video"], min_length=1)
@@ -58,6 +80,17 @@ class ExperimentSpec(StrictModel):
     sim_sweep: list[SimSpec | None] = Field(default=[None], min_length=1)
     energy_sweep: EnergySweepSpec = EnergySweepSpec()
     workers: int | None = Field(default=None, ge=1)
+    #: rate the first decision plans for when a workload has no recorded history (user traces)
+    initial_rate_rps: float | None = Field(default=None, gt=0)
+    #: carbon-intensity sources, name -> source spec (docs/carbon.md); every run is repeated under each
+    #: and its label gets "@name"; empty: no carbon accounting
+    carbon: dict[str, str] = Field(default_factory=dict)
+    #: ipa-carbon's objective settings, for every carbon-aware run of the main group
+    carbon_options: CarbonOptions = CarbonOptions()
+    #: power caps, name -> W or a CSV ``t_s,max_power_w`` (null: uncapped); every run is repeated under
+    #: each; the label gets "+name" for a cap
+    power_caps: dict[str, str | None] = Field(default_factory=dict)
+    carbon_sweep: CarbonSweepSpec = CarbonSweepSpec()
 
 
 def check_names(spec: ExperimentSpec) -> None:
@@ -79,6 +112,27 @@ def check_names(spec: ExperimentSpec) -> None:
     for i, name in enumerate(spec.predictors):
         if name not in PREDICTORS:
             raise UnknownNameError("predictor", name, PREDICTORS.names(), field=f"predictors[{i}]")
+    if spec.carbon_sweep.enabled and spec.carbon_sweep.system not in SYSTEMS:
+        raise UnknownNameError("system", spec.carbon_sweep.system, SYSTEMS, field="carbon_sweep.system")
+    if spec.carbon_sweep.enabled and not spec.carbon:
+        raise ConfigError("needs a carbon source in `carbon`", field="carbon_sweep")
+    from ipa_energy.runs.grid import grid_of
+
+    for key, source in spec.carbon.items():
+        _checked(lambda: grid_of(RunSpec(carbon=source)), f"carbon.{key}")  # noqa: B023
+    for key, cap in spec.power_caps.items():
+        if cap is not None:
+            _checked(lambda: grid_of(RunSpec(power_cap=cap)), f"power_caps.{key}")  # noqa: B023
+
+
+def _checked(check: Callable[[], object], field: str) -> None:
+    """Run ``check``; a ConfigError without a file names the experiment's field instead."""
+    try:
+        check()
+    except ConfigError as e:
+        if e.source is not None:
+            raise
+        raise ConfigError(str(e), field=field) from None
 
 
 def load_experiment(path: str | Path | None) -> ExperimentSpec:
@@ -92,23 +146,64 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
     def set_fields(model: StrictModel | None) -> dict[str, float]:
         return {} if model is None else {k: v for k, v in model.model_dump().items() if v is not None}
 
+    from ipa_energy.optimize.presets import CARBON_AWARE_SYSTEMS
+
     base_sim = set_fields(spec.sim)
     sim = tuple(sorted(base_sim.items()))
+    carbon_opts = tuple(sorted(set_fields(spec.carbon_options).items()))
+    carbons: list[str | None] = [*spec.carbon] or [None]
+    caps: list[str | None] = [*spec.power_caps] or [None]
+    grids = [_grid_fields(spec, c, p) for c in carbons for p in caps]
     runs = []
-    for pipe, wl, system, pred, seed, w, variant in itertools.product(
-        spec.pipelines, spec.workloads, spec.systems, spec.predictors, spec.seeds, spec.weights, spec.sim_sweep
+    for pipe, wl, system, pred, seed, w, variant, grid in itertools.product(
+        spec.pipelines, spec.workloads, spec.systems, spec.predictors, spec.seeds, spec.weights, spec.sim_sweep,
+        grids,
     ):
         weights = tuple(sorted(set_fields(w).items()))
         sim_label = tuple(sorted(set_fields(variant).items()))
+        aware = system in CARBON_AWARE_SYSTEMS and grid["carbon"] is not None
         runs.append(
             RunSpec(pipe, wl, system, pred, seed, spec.load_scale, spec.interval_s, spec.duration_s,
-                    weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())), sim_label=sim_label)
+                    weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())), sim_label=sim_label,
+                    initial_rate_rps=spec.initial_rate_rps, carbon_options=carbon_opts if aware else (), **grid)
         )
+    if spec.carbon_sweep.enabled:
+        grid = _grid_fields(spec, next(iter(spec.carbon)), None)
+        for lam in spec.carbon_sweep.lambdas:
+            runs.append(
+                RunSpec(spec.pipelines[0], spec.workloads[0], spec.carbon_sweep.system, spec.predictors[0],
+                        spec.seeds[0], spec.load_scale, spec.interval_s, spec.duration_s, (), sim,
+                        group="carbon-sweep", initial_rate_rps=spec.initial_rate_rps,
+                        carbon_options=(("lam", lam), ("mode", "lambda")), **grid)
+            )
     if spec.energy_sweep.enabled:
         for pipe, wl, ew in itertools.product(spec.pipelines, spec.workloads, spec.energy_sweep.energy_weights):
             runs.append(
                 RunSpec(pipe, wl, spec.energy_sweep.system, spec.predictors[0], spec.seeds[0],
                         spec.load_scale, spec.interval_s, spec.duration_s, (("energy", ew),), sim,
-                        group="energy-sweep")
+                        group="energy-sweep", initial_rate_rps=spec.initial_rate_rps)
             )
     return runs
+
+
+def with_grid(
+    spec: ExperimentSpec, *, carbon: str | None, carbon_options: tuple[tuple[str, Any], ...], power_cap: str | None
+) -> ExperimentSpec:
+    """``spec`` with its carbon source, ipa-carbon options and power cap replaced where given (the bench
+    CLI's options; named by the source's registry name and "cap" in the labels)."""
+    update: dict[str, Any] = {}
+    if carbon is not None:
+        update["carbon"] = {carbon.partition(":")[0].strip() or "carbon": carbon}
+    if carbon_options:
+        update["carbon_options"] = parse_model(CarbonOptions, dict(carbon_options), source="--carbon-*")
+    if power_cap is not None:
+        update["power_caps"] = {"cap": power_cap}
+    return spec.model_copy(update=update) if update else spec
+
+
+def _grid_fields(spec: ExperimentSpec, carbon: str | None, cap: str | None) -> dict[str, Any]:
+    """RunSpec fields of one (carbon source, power cap) pair of the experiment, named in the label."""
+    cap_value = None if cap is None else spec.power_caps[cap]
+    names = [n for n in (carbon, None if cap_value is None else f"+{cap}") if n is not None]
+    return {"carbon": None if carbon is None else spec.carbon[carbon], "power_cap": cap_value,
+            "grid_label": "".join(names)}

@@ -141,7 +141,9 @@ def write_report(
     default_energy_weight: float | None,
     failures: Sequence[str],
     wall_s: float,
+    sections: Sequence[str] = (),
 ) -> Path:
+    """``sections``: markdown lines of further sections (carbon), placed before the plots."""
     main = [r for r in rows if r["group"] == "main"]
     sweep = [dict(r, energy_weight=float(r["label"].split("energy=")[1])) for r in rows
              if r["group"] == "energy-sweep"]
@@ -243,7 +245,7 @@ def write_report(
             _table(decision_rows, cols),
             "",
         ]
-    lines += ["## Plots", ""]
+    lines += [*sections, "## Plots", ""]
     for wl, files in plots.items():
         lines += [f"### {wl}", ""] + [f"![{wl}]({p})" for p in files] + [""]
     if failures:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ipa_energy.bench.experiment import ExperimentSpec
-from ipa_energy.runs.metrics import METRIC_COLUMNS
+from ipa_energy.runs.metrics import CAP_COLUMNS, CARBON_COLUMNS, METRIC_COLUMNS
 from ipa_energy.runs.records import fmt
 from ipa_energy.runs.run import RunResult
 from ipa_energy.runs.spec import RunSpec
@@ -42,7 +42,8 @@ def summary_rows(results: Sequence[RunResult]) -> list[dict[str, Any]]:
     rows = []
     for r in results:
         s = r.spec
-        stages = {f"{x['stage']}_energy_j": x["energy_j"] for x in r.metrics.get("stages", [])}
+        stages = {f"{x['stage']}_{k}": x[k] for x in r.metrics.get("stages", [])
+                  for k in ("energy_j", "carbon_g") if k in x}
         rows.append(
             {
                 "group": s.group, "pipeline": s.pipeline, "workload": s.workload, "system": s.system,
@@ -59,7 +60,9 @@ def write_outputs(
     out.mkdir(parents=True, exist_ok=True)
     rows = summary_rows(results)
     stage_cols = list(dict.fromkeys(k for r in rows for k in r if k.endswith("_energy_j") and k not in METRIC_COLUMNS))
-    write_csv(out / "summary.csv", rows, SPEC_COLUMNS + METRIC_COLUMNS + tuple(stage_cols))
+    grid_cols = [k for k in CARBON_COLUMNS + CAP_COLUMNS if any(k in r for r in rows)]
+    grid_cols += list(dict.fromkeys(k for r in rows for k in r if k.endswith("_carbon_g") and k not in grid_cols))
+    write_csv(out / "summary.csv", rows, SPEC_COLUMNS + METRIC_COLUMNS + tuple(stage_cols) + tuple(grid_cols))
     # timelines/ and decisions/ were streamed by each run as it went (bench/runner.py)
     with (out / "config.resolved.yaml").open("w") as f:
         yaml.safe_dump(

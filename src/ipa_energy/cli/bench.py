@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+
+from ipa_energy.cli.grid_options import grid_options, grid_spec_fields
 
 
 @click.command()
@@ -14,12 +17,15 @@ import click
               help="Experiment YAML (see docs/bench.md); default: the paper's video experiment.")
 @click.option("--workers", type=int, help="Parallel runs (default: the available cores).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def bench(out_dir: str, config_path: str | None, workers: int | None, no_progress: bool) -> None:
-    """Run an experiment sweep on the simulator; write summary.csv, timelines, plots and report.md."""
+@grid_options
+def bench(out_dir: str, config_path: str | None, workers: int | None, no_progress: bool, **grid: Any) -> None:
+    """Run an experiment sweep on the simulator; write summary.csv, timelines, plots and report.md.
+    The carbon and power-cap options replace the experiment's ``carbon`` / ``power_caps`` /
+    ``carbon_options`` (docs/carbon.md)."""
     from ipa_energy.bench.driver import run_bench
-    from ipa_energy.bench.experiment import load_experiment
+    from ipa_energy.bench.experiment import load_experiment, with_grid
 
-    spec = load_experiment(config_path)
+    spec = with_grid(load_experiment(config_path), **grid_spec_fields(**grid))
     outcome = run_bench(spec, Path(out_dir), workers=workers, show_progress=not no_progress)
     interrupted = f", {outcome.n_interrupted} not run (interrupted)" if outcome.n_interrupted else ""
     click.echo(

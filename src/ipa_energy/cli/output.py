@@ -26,7 +26,8 @@ def print_metrics(metrics: Mapping[str, Any]) -> None:
     for k, v in metrics.items():
         if k == "stages":
             for s in v:
-                click.echo(f"{'stage ' + s['stage']:>{width}}: {s['energy_j']:.6g} J")
+                carbon = f", {s['carbon_g']:.6g} g CO2" if "carbon_g" in s else ""
+                click.echo(f"{'stage ' + s['stage']:>{width}}: {s['energy_j']:.6g} J{carbon}")
             continue
         text = f"{v:.6g}" if isinstance(v, float) else ("" if v is None else str(v))
         if isinstance(v, list):

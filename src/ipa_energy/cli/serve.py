@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ipa_energy.cli.grid_options import grid_options, grid_spec_fields
 from ipa_energy.cli.output import clean, print_metrics
 from ipa_energy.errors import ConfigError
 
@@ -41,17 +42,19 @@ _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 @click.option("--out", "out_dir", default="results/serve", show_default=True, type=click.Path(file_okay=False),
               help="Where the timeline, decisions and energy log are appended as the run goes, and the "
                    "summary written at the end.")
+@grid_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def serve(
     pipeline: str, workload: str, duration_s: float, backend: str, system: str, predictor: str,
     time_scale: float, load_scale: float, interval_s: float, seed: int, initial_rate_rps: float | None,
     profile: str | None, no_learn: bool, meter: str, max_batch_wait_s: float, cache_dir: str | None, out_dir: str,
-    as_json: bool,
+    as_json: bool, **grid: Any,
 ) -> None:
     """Serve PIPELINE live for DURATION seconds, adapting every interval. Ctrl-C or SIGTERM stops
     gracefully (in-flight requests finish, logs and the summary are still written; exit 130 / 143)."""
     from ipa_energy.backends import BACKENDS
     from ipa_energy.runs import RunHooks, RunSpec, execute
+    from ipa_energy.runs.grid import grid_of
 
     BACKENDS.get(backend, field="--backend")
     if backend == "sim":
@@ -63,8 +66,9 @@ def serve(
         pipeline=pipeline, workload=workload, duration_s=duration_s, system=system, predictor=predictor,
         time_scale=time_scale, load_scale=load_scale, seed=seed, interval_s=interval_s, profile=profile,
         meter=meter, cache_dir=cache_dir, max_batch_wait_s=max_batch_wait_s, backend=backend,
-        initial_rate_rps=initial_rate_rps, learn=not no_learn,
+        initial_rate_rps=initial_rate_rps, learn=not no_learn, **grid_spec_fields(**grid),
     )
+    grid_of(spec)  # a bad carbon source or cap fails here, before any work
     out = Path(out_dir)
     slug = f"{Path(pipeline).stem}_{Path(workload).stem}_{system}_s{seed}"
     out.mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
+from ipa_energy.cli.grid_options import grid_options, grid_spec_fields
 from ipa_energy.cli.output import clean, print_metrics
 
 
@@ -30,22 +32,25 @@ from ipa_energy.cli.output import clean, print_metrics
               help="Static planning: decide from the offline profile only, ignore what the run observes.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Append the per-second timeline and the decisions here as the run goes.")
+@grid_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (every figure of the text output).")
 def simulate(
     pipeline: str, workload: str, system: str, predictor: str, load_scale: float, seed: int,
     interval_s: float, duration_s: float | None, initial_rate_rps: float | None, energy_weight: float | None,
-    world_profile: str | None, no_learn: bool, out_dir: str | None, as_json: bool,
+    world_profile: str | None, no_learn: bool, out_dir: str | None, as_json: bool, **grid: Any,
 ) -> None:
     """Simulate one system adapting a pipeline under a workload."""
     from ipa_energy.bench.tables import run_slug
     from ipa_energy.runs import RunSpec, execute
+    from ipa_energy.runs.grid import grid_of
 
     spec = RunSpec(
         pipeline=pipeline, workload=workload, system=system, predictor=predictor, seed=seed,
         load_scale=load_scale, interval_s=interval_s, duration_s=duration_s, initial_rate_rps=initial_rate_rps,
         weights=(("energy", energy_weight),) if energy_weight is not None else (),
-        learn=not no_learn, world_profile=world_profile,
+        learn=not no_learn, world_profile=world_profile, **grid_spec_fields(**grid),
     )
+    grid_of(spec)  # a bad carbon source or cap fails here, before any work
     result = execute(spec, out_dir=Path(out_dir) if out_dir else None, prefix=run_slug(spec))
     if as_json:
         click.echo(json.dumps(clean(result.metrics)))

@@ -11,6 +11,10 @@ from typing import IO, Any
 
 from ipa_energy.adapt import AdaptationStep
 from ipa_energy.backends.base import PipelineConfig, SecondRecord
+from ipa_energy.carbon.accounting import carbon_g_per_second
+from ipa_energy.carbon.base import CarbonIntensitySource
+from ipa_energy.carbon.power_cap import PowerCapSchedule
+from ipa_energy.runs.metrics import planned_above_cap
 
 
 def config_str(config: PipelineConfig) -> str:
@@ -52,8 +56,28 @@ def step_row(st: AdaptationStep) -> dict[str, Any]:
         "objective": st.decision.objective, "reference_objective": st.reference_objective,
         "decision_time_s": st.decision_time_s, "solve_time_s": st.decision.solve_time_s,
         "config": config_str(st.config), "changed_stages": " ".join(map(str, st.changed_stages)),
-        "rejected": "; ".join(st.rejected),
+        "rejected": "; ".join(st.rejected), "planned_power_w": st.planned_power_w,
     }
+
+
+def grid_columns(
+    r: SecondRecord, source: CarbonIntensitySource | None, cap: PowerCapSchedule | None
+) -> dict[str, Any]:
+    """A timeline row's carbon columns (intensity of the second, its grams) and power-cap column."""
+    row: dict[str, Any] = {}
+    if source is not None:
+        intensity = source.intensity_g_per_kwh(float(r.t_s))
+        row["intensity_g_per_kwh"] = intensity
+        row["carbon_g"] = float(carbon_g_per_second([r.energy_j], [intensity])[0])
+    if cap is not None:
+        row["max_power_w"] = cap.max_power_w(float(r.t_s))
+    return row
+
+
+def cap_step_columns(st: AdaptationStep, cap: PowerCapSchedule, interval_s: float) -> dict[str, Any]:
+    """A decision row's cap in force during its interval and whether the plan exceeded it."""
+    return {"power_cap_w": cap.min_over(st.t_s, st.t_s + interval_s),
+            "planned_above_cap": int(planned_above_cap(st, cap, interval_s))}
 
 
 def fmt(v: Any) -> Any:
@@ -86,4 +110,5 @@ class RowWriter:
             self._f = None
 
 
-__all__ = ["RowWriter", "config_str", "energy_row", "fmt", "step_row", "timeline_row"]
+__all__ = ["RowWriter", "cap_step_columns", "config_str", "energy_row", "fmt", "grid_columns", "step_row",
+           "timeline_row"]

@@ -32,10 +32,12 @@ from typing import Any
 
 from ipa_energy.adapt import AdaptationStep, AdaptParams, Policy, Snapshot, run_adaptation
 from ipa_energy.backends import BACKENDS, Backend, BackendContext, StopRequested
+from ipa_energy.carbon.factory import TimedProblemFactory
 from ipa_energy.errors import ConfigError
+from ipa_energy.runs.grid import Grid, factory_counts, grid_of, timed_factory
 from ipa_energy.runs.learning import RunLearning, no_learning_metrics
 from ipa_energy.runs.metrics import run_metrics
-from ipa_energy.runs.records import RowWriter, energy_row, step_row, timeline_row
+from ipa_energy.runs.records import RowWriter, cap_step_columns, energy_row, grid_columns, step_row, timeline_row
 from ipa_energy.runs.spec import RunSpec
 
 
@@ -61,11 +63,14 @@ class RunResult:
 
 
 def problem_factory(
-    spec: RunSpec, pipeline: Any, current: Callable[[], Any] | None = None
-) -> Callable[[float], Any]:
-    """rate -> the canonical problem of ``spec.system`` on ``pipeline``, with ``spec.weights`` applied.
-    ``current`` (a profile provider: :meth:`RunLearning.pipeline`) gives the pipeline of each decision
-    instead, i.e. the offline profile corrected by what the run has observed."""
+    spec: RunSpec, pipeline: Any, grid: Grid = Grid(), *, duration_s: float = 86_400.0,
+    current: Callable[[], Any] | None = None,
+) -> TimedProblemFactory:
+    """(rate_rps, t_s) -> the canonical problem of ``spec.system`` on ``pipeline``, with ``spec.weights``
+    applied; carbon-aware (``ipa-carbon`` with a source) and within the power cap as ``grid`` says
+    (:func:`ipa_energy.runs.grid.timed_factory`). ``current`` (a profile provider:
+    :meth:`RunLearning.pipeline`) gives the pipeline of each decision instead, i.e. the offline profile
+    corrected by what the run has observed."""
     from ipa_energy.optimize.presets import build_problem
 
     override = dict(spec.weights)
@@ -76,7 +81,7 @@ def problem_factory(
             problem = dataclasses.replace(problem, weights=dataclasses.replace(problem.weights, **override))
         return problem
 
-    return make
+    return timed_factory(spec, make, grid, duration_s=duration_s)
 
 
 def backend_options(spec: RunSpec) -> dict[str, Any]:
@@ -101,6 +106,7 @@ def execute(
     from ipa_energy.workloads import arrival_times, load_workload
 
     t0 = time.perf_counter()
+    grid = grid_of(spec)  # carbon source and power cap, validated before any work
     pipeline = load_pipeline(spec.pipeline, profile=spec.profile)
     workload = load_workload(spec.workload, load_scale=spec.load_scale)
     trace_s = len(workload.rates_rps) / spec.time_scale
@@ -111,8 +117,10 @@ def execute(
     solver_name = system_solver(spec.system)
     world = _world_profile(spec)
     learning = _learning(spec, pipeline, world, out_dir, prefix)
+    factory = problem_factory(spec, pipeline, grid, duration_s=duration_s,
+                              current=learning.pipeline if learning is not None else None)
     policy = Policy(
-        problem_factory(spec, pipeline, learning.pipeline if learning is not None else None),
+        factory,
         get_solver(solver_name),
         get_predictor(spec.predictor),
         initial_rate_rps=spec.initial_rate_rps,
@@ -130,7 +138,7 @@ def execute(
 
     def flush_seconds() -> None:
         for rec in backend.seconds()[len(timeline):]:
-            row = timeline_row(rec, stage_names)
+            row = {**timeline_row(rec, stage_names), **grid_columns(rec, grid.source, grid.cap)}
             timeline.append(row)
             if writers:
                 writers["timeline"].write(row)
@@ -140,14 +148,19 @@ def execute(
         if hooks.on_progress is not None:
             hooks.on_progress(float(len(timeline)), duration_s)
 
-    static = problem_factory(spec, pipeline)
+    # what the offline profile alone would have decided (the learning's counterfactual)
+    static = problem_factory(spec, pipeline, grid, duration_s=duration_s)
+
+    def decision_row(st: AdaptationStep) -> dict[str, Any]:
+        row = step_row(st)
+        return row if grid.cap is None else {**row, **cap_step_columns(st, grid.cap, spec.interval_s)}
 
     def on_step(st: AdaptationStep) -> None:
         if learning is not None:
-            learning.compare(st, lambda s: static(s.predicted_rate_rps), policy.solver)
+            learning.compare(st, lambda s: static(s.predicted_rate_rps, s.t_s), policy.solver)
         steps.append(st)
         if writers:
-            writers["decisions"].write(step_row(st))
+            writers["decisions"].write(decision_row(st))
 
     try:
         if hooks.on_backend is not None:
@@ -172,8 +185,9 @@ def execute(
         metrics = run_metrics(
             backend.seconds(), backend.summary(), steps, stage_names=stage_names,
             energy_scope=backend.energy_scope, wall_s=time.perf_counter() - t0,
-            extras={**backend.extras(), "interrupted": interrupted,
+            extras={**backend.extras(), **factory_counts(factory), "interrupted": interrupted,
                     **(learning.metrics() if learning is not None else no_learning_metrics())},
+            carbon=grid.source, power_cap=grid.cap, interval_s=spec.interval_s,
         )
     finally:
         backend.close()
@@ -182,7 +196,7 @@ def execute(
         if learning is not None:
             learning.close()
     files = tuple(str(w.path) for w in writers.values()) + (learning.files() if learning is not None else ())
-    return RunResult(spec, metrics, timeline, [step_row(s) for s in steps], interrupted, files)
+    return RunResult(spec, metrics, timeline, [decision_row(s) for s in steps], interrupted, files)
 
 
 def _learning(

@@ -46,17 +46,31 @@ class RunSpec:
     learn: bool = True
     #: simulator only: a profile CSV of what the simulated machines really do (default: the planning one)
     world_profile: str | None = None
+    #: grid carbon-intensity source (docs/carbon.md): "csv:FILE[,time_scale=K]", "constant:G_PER_KWH",
+    #: "codecarbon:country=FRA", "diurnal:mean_g_per_kwh=..,amplitude_g_per_kwh=..,period_s=.."; None: no carbon
+    carbon: str | None = None
+    #: ipa-carbon's objective (keys of :func:`ipa_energy.carbon.aware.carbon_aware`: mode, lam, threshold,
+    #: lookahead_s, energy_weight, reference_g_per_kwh); shown in the label
+    carbon_options: tuple[tuple[str, float | str], ...] = ()
+    #: power cap: a number of W, or a CSV ``t_s,max_power_w`` schedule; None: no cap
+    power_cap: str | None = None
+    #: a short name for the carbon source / cap in the label (experiments sweeping several name them)
+    grid_label: str = ""
 
     @property
     def label(self) -> str:
         parts = [self.system]
         parts += [f"{k}={v:g}" for k, v in self.weights]
         parts += [f"{k}={v:g}" for k, v in self.sim_label]
+        parts += [f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}" for k, v in self.carbon_options]
+        if self.grid_label:
+            parts.append(f"@{self.grid_label}")
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["weights"], d["sim"], d["sim_label"] = dict(self.weights), dict(self.sim), dict(self.sim_label)
+        d["carbon_options"] = dict(self.carbon_options)
         return d
 
 

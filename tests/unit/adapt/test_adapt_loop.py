@@ -29,7 +29,7 @@ def _problem(rate: float, sla_s: float = 1.0) -> Problem:
 def test_loop_decides_every_interval_and_applies_only_changes() -> None:
     rates = np.array([2.0] * 30 + [20.0] * 30)
     backend = InMemoryBackend(rates)
-    policy = Policy(_problem, get_solver("dp"), LastValue())
+    policy = Policy(lambda r, t: _problem(r), get_solver("dp"), LastValue())
     steps = run_adaptation(backend, backend.clock, policy, duration_s=60, params=AdaptParams(interval_s=10))
     assert [s.t_s for s in steps] == [0, 10, 20, 30, 40, 50]
     # at t=30 the history holds seconds 0..29, all at 2 rps
@@ -46,7 +46,7 @@ def test_loop_decides_every_interval_and_applies_only_changes() -> None:
 
 def test_infeasible_interval_falls_back_to_fastest_sustaining_option() -> None:
     problem = _problem(5.0, sla_s=0.05)  # nothing meets a 50 ms SLA
-    policy = Policy(lambda r: _problem(r, 0.05), get_solver("dp"), LastValue())
+    policy = Policy(lambda r, t: _problem(r, 0.05), get_solver("dp"), LastValue())
     step = policy.decide(Snapshot(0.0, np.array([5.0]), None))
     assert not step.decision.feasible and step.source == "fallback"
     cfg = fallback_config(problem)
@@ -63,7 +63,7 @@ def test_fallback_uses_replica_cap_when_rate_is_unreachable() -> None:
 
 
 def test_min_rate_and_initial_rate() -> None:
-    policy = Policy(_problem, get_solver("dp"), LastValue(), min_rate_rps=0.5,
+    policy = Policy(lambda r, t: _problem(r), get_solver("dp"), LastValue(), min_rate_rps=0.5,
                     initial_rate_rps=7.0)
     assert policy.predict(np.zeros(0)) == 7.0
     assert policy.predict(np.array([0.0])) == 0.5

@@ -31,7 +31,7 @@ class LyingSolver(Solver):
 
 def _policy(solver: Solver) -> Policy:
     pipeline = load_pipeline("video")
-    return Policy(lambda r: build_problem(pipeline, "ipa", r), solver, get_predictor("reactive"))
+    return Policy(lambda r, t: build_problem(pipeline, "ipa", r), solver, get_predictor("reactive"))
 
 
 def test_a_lying_solver_is_rejected_and_the_fallback_applied() -> None:
