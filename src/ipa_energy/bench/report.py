@@ -214,7 +214,7 @@ def _held_out_weight_section(main: Sequence[dict[str, Any]], default_energy_weig
         "`scripts/choose_energy_weight.py` on eight other 1200 s windows of the Twitter trace (days the "
         "predictors were not fitted on, none holding an evaluation workload) and seeds 10-12, by the rule "
         f"of `bench/energy_weight.py` (PAS within {MAX_PAS_LOSS:.0%} and SLA violations within "
-        f"{MAX_EXTRA_VIOLATIONS_PP} pp of weight 0, then the lowest energy); see docs/energy.md. Nothing in "
+        f"{MAX_EXTRA_VIOLATIONS_PP} pp of weight 0, then the lowest energy); see docs/bench.md. Nothing in "
         "this experiment was used to choose it, so the rows below are a held-out result: ipa-energy "
         "against ipa, seed means.",
         "",
