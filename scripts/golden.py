@@ -6,7 +6,7 @@ generator below that recomputes the block's text from the code as it is now.
 
     python scripts/golden.py --check          # compare every cheap block; exit 1 and a diff on drift
     python scripts/golden.py --write          # rewrite the cheap blocks in place (after a change that moves them)
-    python scripts/golden.py --check --all    # also the slow blocks (the energy-weight selection: minutes)
+    python scripts/golden.py --check --all    # also the slow blocks (energy-weight selection, ipa vs ipa-ql: minutes)
     python scripts/golden.py --write --all --only energy-weight-selection
 
 ``tests/unit/test_golden.py`` runs ``--check`` on the cheap blocks (CI; about 10-40 s on 2 cores). Blocks that
@@ -159,6 +159,26 @@ def energy_weight_selection() -> str:
     return "\n" + windows_table(windows) + "\n\n" + summary_table(summarize(agg) or [], chosen) + "\n"
 
 
+def ql_same_decisions() -> str:
+    """experiments/ql_vs_ipa.yaml: intervals where ipa-ql's configuration equals ipa's (same workload, seed)."""
+    from ipa_energy.bench.experiment import expand, load_experiment
+    from ipa_energy.bench.runner import RunFailure, run_all
+
+    outcomes = run_all(expand(load_experiment(ROOT / "experiments" / "ql_vs_ipa.yaml")), show_progress=False)
+    if any(isinstance(o, RunFailure) for o in outcomes):
+        raise RuntimeError("a ql_vs_ipa run failed: run ipa-energy bench --config experiments/ql_vs_ipa.yaml")
+    configs = {(o.spec.pipeline, o.spec.workload, o.spec.predictor, o.spec.seed, o.spec.label):
+               [st["config"] for st in o.steps] for o in outcomes if not isinstance(o, RunFailure)}
+    same = total = 0
+    for (pipe, wl, pred, seed, label), ql in configs.items():
+        if label != "ipa-ql":
+            continue
+        ipa = configs[(pipe, wl, pred, seed, "ipa")]
+        total += len(ipa)
+        same += sum(a == b for a, b in zip(ipa, ql, strict=True))
+    return f"{same} of {total}"
+
+
 def _solver_bench() -> Any:
     spec = importlib.util.spec_from_file_location("solver_bench", ROOT / "benchmarks" / "solver_bench.py")
     assert spec is not None and spec.loader is not None
@@ -230,6 +250,7 @@ GENERATORS: dict[str, Generator] = {
     "energy-weight-default": Generator(energy_weight_default),
     "energy-weight-selection": Generator(energy_weight_selection, slow=True),
     "solver-agreement": Generator(solver_agreement),
+    "ql-same-decisions": Generator(ql_same_decisions, slow=True),
     "predictor-test": Generator(predictor_test),
     "readme-predictor": Generator(readme_predictor),
 }
