@@ -36,7 +36,8 @@ class WeightsOverride(StrictModel):
 
 
 class EnergySweepSpec(StrictModel):
-    """The sweep that chooses ipa-energy's energy weight (shown in the report)."""
+    """ipa-energy at several energy weights on the experiment's own workloads: a sensitivity table in the
+    report, NOT how the shipped weight is chosen (that is ``bench.energy_weight``, on held-out load)."""
 
     enabled: bool = True
     system: str = "ipa-energy"

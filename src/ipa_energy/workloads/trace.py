@@ -2,7 +2,9 @@
 
 A user trace is a CSV of per-second rates, one row per second: either a single column (header
 optional) or several columns of which one is named ``rps`` or ``rate_rps``. Rates must be finite and
-non-negative; a bad row raises :class:`ConfigError` naming the file and line.
+non-negative; a bad row raises :class:`ConfigError` naming the file and line. A trace with a ``t_s``
+column may start with rows of negative ``t_s``: the load observed *before* the run (its
+:attr:`Workload.history_rps`, as the bundled workloads carry), so the first decision sees real history.
 """
 
 from __future__ import annotations
@@ -110,7 +112,11 @@ def load_csv_trace(path: str | Path, *, load_scale: float = 1.0) -> Workload:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read trace: {e}", source=str(path)) from None
-    return Workload(path.stem, parse_rates_csv(text, source=str(path)) * k, str(path), k)
+    rates = parse_rates_csv(text, source=str(path))
+    n_history = _history_rows(text, source=str(path))
+    if n_history == rates.size:
+        raise ConfigError("the trace has history rows (t_s < 0) but no run rows", field="t_s", source=str(path))
+    return Workload(path.stem, rates[n_history:] * k, str(path), k, rates[:n_history] * k)
 
 
 def _bundled_history(name: str) -> NDArray[np.float64]:
@@ -118,6 +124,35 @@ def _bundled_history(name: str) -> NDArray[np.float64]:
     text = resources.files("ipa_energy.workloads").joinpath("data", "history.csv").read_text()
     rows = [line.split(",") for line in text.splitlines()[1:] if line.startswith(f"{name},")]
     return np.array([float(r[2]) for r in sorted(rows, key=lambda r: int(r[1]))], dtype=np.float64)
+
+
+def _history_rows(text: str, *, source: str) -> int:
+    """How many leading rows of a trace with a ``t_s`` column are history (``t_s < 0``); 0 without one.
+
+    History rows must come first: a negative ``t_s`` after a non-negative one is an error naming the line.
+    """
+    lines = text.lstrip("\ufeff").splitlines()
+    header = [f.strip() for f in lines[0].split(",")] if lines else []
+    if "t_s" not in header or len(header) < 2:
+        return 0
+    col = header.index("t_s")
+    n_history, seen_run = 0, False
+    for i, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue  # parse_rates_csv has already rejected blank lines inside the trace
+        try:
+            t = float(line.split(",")[col])
+        except ValueError:
+            raise ConfigError(f"non-numeric time {line.split(',')[col].strip()!r}", field="t_s",
+                              source=f"{source}:{i}") from None
+        if t < 0:
+            if seen_run:
+                raise ConfigError("history rows (t_s < 0) must come before the run", field="t_s",
+                                  source=f"{source}:{i}")
+            n_history += 1
+        else:
+            seen_run = True
+    return n_history
 
 
 def parse_rates_csv(text: str, *, source: str = "<trace>") -> NDArray[np.float64]:

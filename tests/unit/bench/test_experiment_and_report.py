@@ -1,4 +1,4 @@
-"""Experiment YAML validation and expansion; the report's claim checks and weight selection."""
+"""Experiment YAML validation and expansion; the report's claim checks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ipa_energy.bench.experiment import ExperimentSpec, expand, load_experiment
-from ipa_energy.bench.report import choose_energy_weight, claims, reference_values
+from ipa_energy.bench.report import reference_values
+from ipa_energy.bench.verdicts import claims
 from ipa_energy.errors import ConfigError
 
 
@@ -55,7 +56,8 @@ def test_sim_sweep_overrides_the_base_sim_and_names_the_run(tmp_path: Path) -> N
 
 
 def _row(wl: str, label: str, **kw: float) -> dict[str, object]:
-    base = {"workload": wl, "label": label, "group": "main", "mean_power_w": 10.0, "cost_cores": 4.0,
+    base = {"pipeline": "video", "workload": wl, "label": label, "predictor": "lstm", "seed": 0,
+            "group": "main", "mean_power_w": 10.0, "cost_cores": 4.0,
             "energy_j": 1000.0, "sla_violation_pct": 0.1, "drop_pct": 0.0, "pas": 0.5}
     return {**base, **kw}
 
@@ -67,7 +69,7 @@ def test_claims_report_holds_and_disagrees_with_evidence() -> None:
         _row("bursty", "fa2-low", cost_cores=9.0),
         _row("bursty", "ipa-energy", energy_j=800.0),
     ]
-    got = {c["claim"]: c for c in claims(rows, ["bursty"])}
+    got = {c["claim"]: c for c in claims(rows)}
     assert got["FA2-high draws more power than IPA"]["verdict"] == "holds"
     assert got["FA2-high costs more cores than FA2-low"]["verdict"] == "DISAGREES"
     assert "8 vs fa2-low 9" in got["FA2-high costs more cores than FA2-low"]["evidence"]
@@ -76,22 +78,8 @@ def test_claims_report_holds_and_disagrees_with_evidence() -> None:
     lowest = got["IPA has the lowest energy of IPA, FA2-low, FA2-high, RIM-high (extension)"]
     assert lowest["verdict"] == "holds" and "fa2-low 1000 J" in lowest["evidence"]
     rows.append(_row("bursty", "rim-high", energy_j=850.0))
-    got = {c["claim"]: c for c in claims(rows, ["bursty"])}
+    got = {c["claim"]: c for c in claims(rows)}
     assert got["IPA has the lowest energy of IPA, FA2-low, FA2-high, RIM-high (extension)"]["verdict"] == "DISAGREES"
-
-
-def test_weight_choice_respects_pas_and_violation_bounds() -> None:
-    def r(wl: str, w: float, e: float, pas: float, v: float = 0.0) -> dict[str, object]:
-        return {"workload": wl, "energy_weight": w, "energy_j": e, "pas": pas, "sla_violation_pct": v}
-
-    sweep = [
-        r("a", 0.0, 100, 1.0), r("b", 0.0, 100, 1.0),
-        r("a", 0.01, 90, 0.995), r("b", 0.01, 95, 0.999),
-        r("a", 0.1, 50, 0.90), r("b", 0.1, 50, 0.90),  # too much accuracy lost
-    ]
-    w, why = choose_energy_weight(sweep)
-    assert w == 0.01 and "PAS within 1%" in why
-    assert choose_energy_weight([r("a", 0.1, 1, 1)])[0] is None
 
 
 def test_reference_values_are_the_extensions_measurements() -> None:

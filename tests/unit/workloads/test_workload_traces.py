@@ -130,3 +130,24 @@ def test_bad_traces_name_the_line(tmp_path: Path, text: str, line: int, fragment
 def test_empty_traces(tmp_path: Path, text: str) -> None:
     with pytest.raises(ConfigError, match="trace"):
         load_workload(_write(tmp_path, text))
+
+
+def test_rows_with_negative_t_s_are_the_history_before_the_run(tmp_path: Path) -> None:
+    w = load_workload(_write(tmp_path, "t_s,rps\n-2,3\n-1,4\n0,5\n1,6\n"), load_scale=2)
+    np.testing.assert_array_equal(w.history_rps, [6, 8])
+    np.testing.assert_array_equal(w.rates_rps, [10, 12])
+    assert load_workload(_write(tmp_path, "rps\n5\n6\n")).history_rps.size == 0  # no t_s: no history
+
+
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        ("t_s,rps\n-1,3\n0,4\n-1,5\n", ":4: t_s: history rows (t_s < 0) must come before the run"),
+        ("t_s,rps\n-2,3\n-1,4\n", "t_s: the trace has history rows"),
+        ("t_s,rps\nx,3\n", ":2: t_s: non-numeric time 'x'"),
+    ],
+)
+def test_bad_history_rows_name_the_field(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        load_workload(_write(tmp_path, text))
+    assert fragment in str(e.value)
