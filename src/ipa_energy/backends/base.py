@@ -149,6 +149,11 @@ class Backend(ABC):
         """After the last interval: admit nothing more, serve what is in the pipeline for up to
         ``drain_s`` seconds (the drop limit), and close the last second."""
 
+    def change_delays_s(self) -> tuple[float, float]:
+        """``(replica_startup_s, variant_switch_s)``: how long a change takes to land here, as the backend
+        states or has measured it (start-up-aware planning reads it at each decision). Default: 0, 0."""
+        return 0.0, 0.0
+
     def extras(self) -> dict[str, Any]:
         """Backend-specific figures for the run's outputs (accuracy, retried requests, weights, ...)."""
         return {}

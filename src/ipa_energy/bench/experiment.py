@@ -10,7 +10,7 @@ from pydantic import Field
 from ipa_energy.config.validation import StrictModel, load_mapping, parse_model
 from ipa_energy.runs.spec import RunSpec
 
-DEFAULT_SYSTEMS = ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low")
+DEFAULT_SYSTEMS = ("ipa", "ipa-paper", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low")
 DEFAULT_WORKLOADS = ("bursty", "steady_low", "steady_high", "fluctuating")
 
 
@@ -45,7 +45,8 @@ class ExperimentSpec(StrictModel):
     pipelines: list[str] = Field(default=["video"], min_length=1)
     workloads: list[str] = Field(default=list(DEFAULT_WORKLOADS), min_length=1)
     systems: list[str] = Field(default=list(DEFAULT_SYSTEMS), min_length=1)
-    predictors: list[str] = Field(default=["lstm"], min_length=1)
+    #: load predictors to sweep; null (the default) = each system's own (``SystemSpec.adaptation.predictor``)
+    predictors: list[str | None] = Field(default=[None], min_length=1)
     seeds: list[int] = Field(default=[0], min_length=1)
     #: each entry overrides some weights of every system's preset; null keeps the preset
     weights: list[WeightsOverride | None] = Field(default=[None], min_length=1)
@@ -76,9 +77,9 @@ def check_names(spec: ExperimentSpec) -> None:
         if name not in SYSTEMS:
             field = f"systems[{i}]" if i < len(spec.systems) else "energy_sweep.system"
             raise UnknownNameError("system", name, SYSTEMS, field=field)
-    for i, name in enumerate(spec.predictors):
-        if name not in PREDICTORS:
-            raise UnknownNameError("predictor", name, PREDICTORS.names(), field=f"predictors[{i}]")
+    for i, pred in enumerate(spec.predictors):
+        if pred is not None and pred not in PREDICTORS:
+            raise UnknownNameError("predictor", pred, PREDICTORS.names(), field=f"predictors[{i}]")
 
 
 def load_experiment(path: str | Path | None) -> ExperimentSpec:
@@ -88,7 +89,15 @@ def load_experiment(path: str | Path | None) -> ExperimentSpec:
 
 
 def expand(spec: ExperimentSpec) -> list[RunSpec]:
-    """The cartesian product of the sweep, plus the energy-weight sweep runs (group "energy-sweep")."""
+    """The cartesian product of the sweep, plus the energy-weight sweep runs (group "energy-sweep").
+
+    A null predictor becomes the system's own, so every run's spec (and table row) names its predictor."""
+    from ipa_energy.pipelines import load_pipeline
+    from ipa_energy.runs.adaptation import run_predictor
+
+    def predictor(pipe: str, system: str, pred: str | None) -> str:
+        return run_predictor(RunSpec(pipe, system=system, predictor=pred), load_pipeline(pipe))
+
     def set_fields(model: StrictModel | None) -> dict[str, float]:
         return {} if model is None else {k: v for k, v in model.model_dump().items() if v is not None}
 
@@ -101,13 +110,15 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
         weights = tuple(sorted(set_fields(w).items()))
         sim_label = tuple(sorted(set_fields(variant).items()))
         runs.append(
-            RunSpec(pipe, wl, system, pred, seed, spec.load_scale, spec.interval_s, spec.duration_s,
-                    weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())), sim_label=sim_label)
+            RunSpec(pipe, wl, system, predictor(pipe, system, pred), seed, spec.load_scale, spec.interval_s,
+                    spec.duration_s, weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())),
+                    sim_label=sim_label)
         )
     if spec.energy_sweep.enabled:
         for pipe, wl, ew in itertools.product(spec.pipelines, spec.workloads, spec.energy_sweep.energy_weights):
             runs.append(
-                RunSpec(pipe, wl, spec.energy_sweep.system, spec.predictors[0], spec.seeds[0],
+                RunSpec(pipe, wl, spec.energy_sweep.system,
+                        predictor(pipe, spec.energy_sweep.system, spec.predictors[0]), spec.seeds[0],
                         spec.load_scale, spec.interval_s, spec.duration_s, (("energy", ew),), sim,
                         group="energy-sweep")
             )

@@ -146,6 +146,8 @@ def write_report(
     sweep = [dict(r, energy_weight=float(r["label"].split("energy=")[1])) for r in rows
              if r["group"] == "energy-sweep"]
     workloads = list(dict.fromkeys(r["workload"] for r in main))
+    from ipa_energy.bench.adaptation_report import default_vs_paper_section, fig16_section
+
     ref = reference_values()
     lines = [
         f"# ipa-energy bench: {experiment_name}",
@@ -204,15 +206,18 @@ def write_report(
     lines += [_table(cmp_rows, ["workload", "system", "sim_mean_power_w", "sim_ratio_to_ipa",
                                 "ext_pkg_mean_power_w", "ext_ratio_to_ipa"]), ""]
     pv = ref.get(("paper_sla_violation_pct", "bursty", "ipa"))
-    ipa_b = _get(main, "bursty", "ipa")
+    paper_label = "ipa-paper" if _get(main, "bursty", "ipa-paper") is not None else "ipa"
+    ipa_b = _get(main, "bursty", paper_label)
     if pv is not None and ipa_b is not None:
         lines += [
-            f"IPA on bursty: the paper counts {pv} % SLA violations (LSTM predictor; "
+            f"IPA on bursty (`{paper_label}`, predictor {ipa_b['predictor']}): the paper counts {pv} % SLA "
+            "violations (LSTM predictor; "
             f"{ref.get(('paper_sla_violation_pct', 'bursty', 'ipa-reactive'))} % reactive); here "
             f"{ipa_b['drop_pct']:.3g} % by the paper's definition and {ipa_b['sla_violation_pct']:.3g} % "
             "counting late answers.",
             "",
         ]
+    lines += default_vs_paper_section(main) + fig16_section(main)
     if sweep:
         chosen, why = choose_energy_weight(sweep)
         lines += [
