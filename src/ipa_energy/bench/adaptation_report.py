@@ -40,11 +40,14 @@ def default_vs_paper(
     from ipa_energy.runs.adaptation import run_predictor
     from ipa_energy.runs.spec import RunSpec
 
+    pipes = dict.fromkeys(r["pipeline"] for r in main if r["label"] in (new, old))
+    loaded = {p: load_pipeline(p) for p in pipes}
+    own_of = {(p, s): run_predictor(RunSpec(p, system=s), loaded[p]) for p in pipes for s in (new, old)}
     out = []
-    for pipe, wl in dict.fromkeys((r["pipeline"], r["workload"]) for r in main):
+    for pipe, wl in dict.fromkeys((r["pipeline"], r["workload"]) for r in main if r["pipeline"] in pipes):
         row: dict[str, Any] = {"pipeline": pipe, "workload": wl}
         for s in (new, old):
-            own = run_predictor(RunSpec(pipe, system=s), load_pipeline(pipe))
+            own = own_of[pipe, s]
             runs = [r for r in main
                     if (r["pipeline"], r["workload"], r["label"], r["predictor"]) == (pipe, wl, s, own)]
             if not runs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -95,8 +96,17 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
     from ipa_energy.pipelines import load_pipeline
     from ipa_energy.runs.adaptation import run_predictor
 
+    own: dict[tuple[str, str], str] = {}
+    loaded: dict[str, Any] = {}
+
     def predictor(pipe: str, system: str, pred: str | None) -> str:
-        return run_predictor(RunSpec(pipe, system=system, predictor=pred), load_pipeline(pipe))
+        if pred is not None:
+            return pred
+        if (pipe, system) not in own:
+            if pipe not in loaded:
+                loaded[pipe] = load_pipeline(pipe)
+            own[pipe, system] = run_predictor(RunSpec(pipe, system=system), loaded[pipe])
+        return own[pipe, system]
 
     def set_fields(model: StrictModel | None) -> dict[str, float]:
         return {} if model is None else {k: v for k, v in model.model_dump().items() if v is not None}
