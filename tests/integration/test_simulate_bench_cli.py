@@ -22,7 +22,7 @@ def test_simulate_json_accounts_for_every_request() -> None:
     out = json.loads(p.stdout)
     from ipa_energy.runs.metrics import METRIC_COLUMNS
 
-    assert set(METRIC_COLUMNS) | {"stages", "reconfigurations", "interrupted"} == set(out)
+    assert set(METRIC_COLUMNS) | {"stages", "reconfigurations", "interrupted", "predictor"} == set(out)
     assert out["energy_source"].startswith("model (estimated")
     assert out["energy_scope"].startswith("allocated cores")
     # the run drains after the trace: every request is accounted for

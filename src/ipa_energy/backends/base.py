@@ -172,6 +172,11 @@ class Backend(ABC):
         profile. Backends that observe nothing return none."""
         return []
 
+    def change_delays_s(self) -> tuple[float, float]:
+        """``(replica_startup_s, variant_switch_s)``: how long a change takes to land here, as the backend
+        states or has measured it (start-up-aware planning reads it at each decision). Default: 0, 0."""
+        return 0.0, 0.0
+
     def extras(self) -> dict[str, Any]:
         """Backend-specific figures for the run's outputs (accuracy, retried requests, weights, ...)."""
         return {}

@@ -20,7 +20,7 @@ CARBON_MAX_SLA_PCT = 2.0
 
 def _key(r: RunResult) -> tuple[str, str, str, str, int]:
     s = r.spec
-    return (s.pipeline, s.workload, s.grid_label, s.predictor, s.seed)
+    return (s.pipeline, s.workload, s.grid_label, s.predictor or "", s.seed)
 
 
 def _fmt(v: Any) -> str:

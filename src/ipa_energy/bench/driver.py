@@ -42,7 +42,7 @@ def run_bench(
     plot_files: dict[str, list[str]] = {}
     main = [r for r in results if r.spec.group == "main"]
     def plot_key(r: RunResult) -> tuple[str, ...]:
-        return (r.spec.pipeline, r.spec.workload, r.spec.predictor, str(r.spec.seed), r.spec.grid_label)
+        return (r.spec.pipeline, r.spec.workload, r.spec.predictor or "", str(r.spec.seed), r.spec.grid_label)
 
     for key in dict.fromkeys(plot_key(r) for r in main):
         sel = [r for r in main if plot_key(r) == key]

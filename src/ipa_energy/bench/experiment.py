@@ -13,7 +13,7 @@ from ipa_energy.config.validation import StrictModel, load_mapping, parse_model
 from ipa_energy.errors import ConfigError
 from ipa_energy.runs.spec import RunSpec
 
-DEFAULT_SYSTEMS = ("ipa", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low")
+DEFAULT_SYSTEMS = ("ipa", "ipa-paper", "ipa-energy", "fa2-low", "fa2-high", "rim-high", "rim-low")
 DEFAULT_WORKLOADS = ("bursty", "steady_low", "steady_high", "fluctuating")
 
 
@@ -68,7 +68,8 @@ class ExperimentSpec(StrictModel):
     pipelines: list[str] = Field(default=["video"], min_length=1)
     workloads: list[str] = Field(default=list(DEFAULT_WORKLOADS), min_length=1)
     systems: list[str] = Field(default=list(DEFAULT_SYSTEMS), min_length=1)
-    predictors: list[str] = Field(default=["lstm"], min_length=1)
+    #: load predictors to sweep; null (the default) = each system's own (``SystemSpec.adaptation.predictor``)
+    predictors: list[str | None] = Field(default=[None], min_length=1)
     seeds: list[int] = Field(default=[0], min_length=1)
     #: each entry overrides some weights of every system's preset; null keeps the preset
     weights: list[WeightsOverride | None] = Field(default=[None], min_length=1)
@@ -110,9 +111,9 @@ def check_names(spec: ExperimentSpec) -> None:
         if name not in SYSTEMS:
             field = f"systems[{i}]" if i < len(spec.systems) else "energy_sweep.system"
             raise UnknownNameError("system", name, SYSTEMS, field=field)
-    for i, name in enumerate(spec.predictors):
-        if name not in PREDICTORS:
-            raise UnknownNameError("predictor", name, PREDICTORS.names(), field=f"predictors[{i}]")
+    for i, pred in enumerate(spec.predictors):
+        if pred is not None and pred not in PREDICTORS:
+            raise UnknownNameError("predictor", pred, PREDICTORS.names(), field=f"predictors[{i}]")
     if spec.carbon_sweep.enabled and spec.carbon_sweep.system not in SYSTEMS:
         raise UnknownNameError("system", spec.carbon_sweep.system, SYSTEMS, field="carbon_sweep.system")
     if spec.carbon_sweep.enabled and not spec.carbon:
@@ -143,7 +144,24 @@ def load_experiment(path: str | Path | None) -> ExperimentSpec:
 
 
 def expand(spec: ExperimentSpec) -> list[RunSpec]:
-    """The cartesian product of the sweep, plus the energy-weight sweep runs (group "energy-sweep")."""
+    """The cartesian product of the sweep, plus the energy-weight sweep runs (group "energy-sweep").
+
+    A null predictor becomes the system's own, so every run's spec (and table row) names its predictor."""
+    from ipa_energy.pipelines import load_pipeline
+    from ipa_energy.runs.adaptation import run_predictor
+
+    own: dict[tuple[str, str], str] = {}
+    loaded: dict[str, Any] = {}
+
+    def predictor(pipe: str, system: str, pred: str | None) -> str:
+        if pred is not None:
+            return pred
+        if (pipe, system) not in own:
+            if pipe not in loaded:
+                loaded[pipe] = load_pipeline(pipe)
+            own[pipe, system] = run_predictor(RunSpec(pipe, system=system), loaded[pipe])
+        return own[pipe, system]
+
     def set_fields(model: StrictModel | None) -> dict[str, float]:
         return {} if model is None else {k: v for k, v in model.model_dump().items() if v is not None}
 
@@ -164,15 +182,17 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
         sim_label = tuple(sorted(set_fields(variant).items()))
         aware = system in CARBON_AWARE_SYSTEMS and grid["carbon"] is not None
         runs.append(
-            RunSpec(pipe, wl, system, pred, seed, spec.load_scale, spec.interval_s, spec.duration_s,
-                    weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())), sim_label=sim_label,
-                    initial_rate_rps=spec.initial_rate_rps, carbon_options=carbon_opts if aware else (), **grid)
+            RunSpec(pipe, wl, system, predictor(pipe, system, pred), seed, spec.load_scale, spec.interval_s,
+                    spec.duration_s, weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())),
+                    sim_label=sim_label, initial_rate_rps=spec.initial_rate_rps,
+                    carbon_options=carbon_opts if aware else (), **grid)
         )
     if spec.carbon_sweep.enabled:
         grid = _grid_fields(spec, next(iter(spec.carbon)), None)
         for lam in spec.carbon_sweep.lambdas:
             runs.append(
-                RunSpec(spec.pipelines[0], spec.workloads[0], spec.carbon_sweep.system, spec.predictors[0],
+                RunSpec(spec.pipelines[0], spec.workloads[0], spec.carbon_sweep.system,
+                        predictor(spec.pipelines[0], spec.carbon_sweep.system, spec.predictors[0]),
                         spec.seeds[0], spec.load_scale, spec.interval_s, spec.duration_s, (), sim,
                         group="carbon-sweep", initial_rate_rps=spec.initial_rate_rps,
                         carbon_options=(("lam", lam), ("mode", "lambda")), **grid)
@@ -180,7 +200,8 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
     if spec.energy_sweep.enabled:
         for pipe, wl, ew in itertools.product(spec.pipelines, spec.workloads, spec.energy_sweep.energy_weights):
             runs.append(
-                RunSpec(pipe, wl, spec.energy_sweep.system, spec.predictors[0], spec.seeds[0],
+                RunSpec(pipe, wl, spec.energy_sweep.system,
+                        predictor(pipe, spec.energy_sweep.system, spec.predictors[0]), spec.seeds[0],
                         spec.load_scale, spec.interval_s, spec.duration_s, (("energy", ew),), sim,
                         group="energy-sweep", initial_rate_rps=spec.initial_rate_rps)
             )

@@ -23,7 +23,8 @@ _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 @click.option("--duration", "duration_s", type=float, required=True, help="Real seconds to serve.")
 @click.option("--backend", default="local", show_default=True, help="Serving backend (local).")
 @click.option("--system", default="ipa", show_default=True, help="System preset (ipa, fa2-low, ...).")
-@click.option("--predictor", default="lstm", show_default=True, help="Load predictor.")
+@click.option("--predictor", default=None,
+              help="Load predictor (default: the system's own, gbm-q90 for ipa, lstm for ipa-paper).")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
               help="Replay the trace X times faster (rates X times higher).")
 @click.option("--load-scale", type=float, default=1.0, show_default=True, help="Multiply the trace by K.")
@@ -45,7 +46,7 @@ _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 @grid_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def serve(
-    pipeline: str, workload: str, duration_s: float, backend: str, system: str, predictor: str,
+    pipeline: str, workload: str, duration_s: float, backend: str, system: str, predictor: str | None,
     time_scale: float, load_scale: float, interval_s: float, seed: int, initial_rate_rps: float | None,
     profile: str | None, no_learn: bool, meter: str, max_batch_wait_s: float, cache_dir: str | None, out_dir: str,
     as_json: bool, **grid: Any,

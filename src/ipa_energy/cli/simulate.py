@@ -16,7 +16,8 @@ from ipa_energy.cli.output import clean, print_metrics
 @click.option("--pipeline", default="video", show_default=True, help="Shipped pipeline name or YAML path.")
 @click.option("--workload", default="bursty", show_default=True, help="Workload name or CSV of rates.")
 @click.option("--system", default="ipa", show_default=True, help="System preset.")
-@click.option("--predictor", default="lstm", show_default=True, help="Load predictor.")
+@click.option("--predictor", default=None,
+              help="Load predictor (default: the system's own, gbm-q90 for ipa, lstm for ipa-paper).")
 @click.option("--load-scale", type=float, default=1.0, show_default=True, help="Multiply the trace by K.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of arrivals and noise.")
 @click.option("--interval-s", type=float, default=10.0, show_default=True, help="Adaptation interval.")
@@ -35,7 +36,7 @@ from ipa_energy.cli.output import clean, print_metrics
 @grid_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (every figure of the text output).")
 def simulate(
-    pipeline: str, workload: str, system: str, predictor: str, load_scale: float, seed: int,
+    pipeline: str, workload: str, system: str, predictor: str | None, load_scale: float, seed: int,
     interval_s: float, duration_s: float | None, initial_rate_rps: float | None, energy_weight: float | None,
     world_profile: str | None, no_learn: bool, out_dir: str | None, as_json: bool, **grid: Any,
 ) -> None:

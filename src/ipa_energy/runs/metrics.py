@@ -36,7 +36,7 @@ METRIC_COLUMNS = (
     "sent", "completed", "dropped", "failed", "in_flight", "late", "sla_violation_pct", "drop_pct", "pas",
     "cost_cores", "energy_j", "idle_energy_j", "dynamic_energy_j", "unattributed_energy_j", "energy_scope",
     "energy_source", "mean_power_w", "latency_p50_s", "latency_p99_s", "decision_time_p50_s",
-    "fallback_intervals", "rejected_decisions", "served_s", "wall_s",
+    "fallback_intervals", "rejected_decisions", "guard_actions", "served_s", "wall_s",
     # the online profile (runs/learning.py, docs/learning.md)
     "learning", "learned_observations", "learned_unmatched_observations", "learned_options",
     "learned_profile_error", "learned_latency_error", "learned_energy_error", "learned_decision_changes",
@@ -133,9 +133,11 @@ def run_metrics(
         "latency_p50_s": float(np.percentile(lat, 50)) if len(lat) else None,
         "latency_p99_s": float(np.percentile(lat, 99)) if len(lat) else None,
         "decision_time_p50_s": float(np.median([st.decision_time_s for st in steps])) if steps else None,
-        "fallback_intervals": sum(st.source != "solver" for st in steps),
+        "fallback_intervals": sum(st.source in ("fallback", "rejected") for st in steps),
         "rejected_decisions": sum(bool(st.rejected) for st in steps),
         "reconfigurations": sum(bool(st.changed_stages) for st in steps[1:]),
+        #: scale-ups the reactive guard applied between decisions (steps with source guard*)
+        "guard_actions": sum(st.source.startswith("guard") for st in steps),
         "served_s": served_s,
         "wall_s": wall_s,
     }

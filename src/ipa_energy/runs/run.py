@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ipa_energy.adapt import AdaptationStep, AdaptParams, Policy, Snapshot, run_adaptation
+from ipa_energy.adapt import AdaptationStep, AdaptParams, Snapshot, run_adaptation
+from ipa_energy.adapt.policy import GUARD_SOURCES
 from ipa_energy.backends import BACKENDS, Backend, BackendContext, StopRequested
 from ipa_energy.carbon.factory import TimedProblemFactory
 from ipa_energy.errors import ConfigError
@@ -99,10 +100,8 @@ def execute(
     spec: RunSpec, *, out_dir: Path | None = None, prefix: str = "", hooks: RunHooks = RunHooks()
 ) -> RunResult:
     """Run ``spec`` end to end on its backend and return the recorded run (see the module doc)."""
-    from ipa_energy.optimize.presets import system_solver
-    from ipa_energy.optimize.solvers import get_solver
     from ipa_energy.pipelines import load_pipeline
-    from ipa_energy.predict import get_predictor
+    from ipa_energy.runs.adaptation import build_adaptation
     from ipa_energy.workloads import arrival_times, load_workload
 
     t0 = time.perf_counter()
@@ -114,22 +113,15 @@ def execute(
     arrivals = arrival_times(workload, seed=spec.seed) / spec.time_scale
     arrivals = arrivals[arrivals < duration_s]
     history = workload.history_rps * spec.time_scale
-    solver_name = system_solver(spec.system)
     world = _world_profile(spec)
     learning = _learning(spec, pipeline, world, out_dir, prefix)
     factory = problem_factory(spec, pipeline, grid, duration_s=duration_s,
                               current=learning.pipeline if learning is not None else None)
-    policy = Policy(
-        factory,
-        get_solver(solver_name),
-        get_predictor(spec.predictor),
-        initial_rate_rps=spec.initial_rate_rps,
-        # a heuristic's objective gap per interval is measured against the exact optimum
-        reference_solver=None if solver_name == "dp" else get_solver("dp"),
-    )
     ctx = BackendContext(pipeline, arrivals, spec.system, spec.seed, spec.max_batch_wait_s, spec.meter,
                          backend_options(spec), world_profile=world)
     backend: Backend = BACKENDS.create(spec.backend, field="backend", ctx=ctx)
+    adaptation = build_adaptation(spec, pipeline, backend, factory)
+    policy = adaptation.policy
     stage_names = [s.name for s in pipeline.stages]
     writers = _writers(out_dir, prefix)
     steps: list[AdaptationStep] = []
@@ -156,7 +148,7 @@ def execute(
         return row if grid.cap is None else {**row, **cap_step_columns(st, grid.cap, spec.interval_s)}
 
     def on_step(st: AdaptationStep) -> None:
-        if learning is not None:
+        if learning is not None and st.source not in GUARD_SOURCES:  # a guard step fixes variants: no twin
             learning.compare(st, lambda s: static(s.predicted_rate_rps, s.t_s), policy.solver)
         steps.append(st)
         if writers:
@@ -176,7 +168,7 @@ def execute(
             run_adaptation(
                 backend, backend_clock(backend), policy, duration_s=duration_s,
                 params=AdaptParams(interval_s=spec.interval_s), on_step=on_step, on_interval=flush_seconds,
-                history_before_rps=history, current=first.config, skip_first=True,
+                history_before_rps=history, current=first.config, skip_first=True, guard=adaptation.guard,
             )
         except StopRequested:
             interrupted = True
@@ -185,7 +177,8 @@ def execute(
         metrics = run_metrics(
             backend.seconds(), backend.summary(), steps, stage_names=stage_names,
             energy_scope=backend.energy_scope, wall_s=time.perf_counter() - t0,
-            extras={**backend.extras(), **factory_counts(factory), "interrupted": interrupted,
+            extras={**backend.extras(), **factory_counts(factory), "predictor": adaptation.predictor,
+                    "interrupted": interrupted,
                     **(learning.metrics() if learning is not None else no_learning_metrics())},
             carbon=grid.source, power_cap=grid.cap, interval_s=spec.interval_s,
         )

@@ -18,7 +18,8 @@ class RunSpec:
     pipeline: str = "video"
     workload: str = "bursty"
     system: str = "ipa"
-    predictor: str = "lstm"
+    #: registered load predictor; None = the system's own (``SystemSpec.adaptation.predictor``)
+    predictor: str | None = None
     seed: int = 0
     load_scale: float = 1.0
     interval_s: float = 10.0

@@ -12,11 +12,15 @@ from ipa_energy.bench.verdicts import claims
 from ipa_energy.errors import ConfigError
 
 
-def test_default_experiment_is_video_four_workloads_six_systems_plus_sweep() -> None:
+def test_default_experiment_is_video_four_workloads_seven_systems_plus_sweep() -> None:
     runs = expand(ExperimentSpec())
     main = [r for r in runs if r.group == "main"]
-    assert len(main) == 4 * 6
+    assert len(main) == 4 * 7
     assert {r.pipeline for r in main} == {"video"}
+    # each system runs its own predictor, named in the spec (and so in summary.csv)
+    assert {r.system: r.predictor for r in main}["ipa-paper"] == "lstm"
+    assert {r.predictor for r in main if r.system != "ipa-paper"} == {"gbm-q90"}
+    assert expand(ExperimentSpec(predictors=["reactive"]))[0].predictor == "reactive"
     sweep = [r for r in runs if r.group == "energy-sweep"]
     assert sweep and all(r.system == "ipa-energy" and r.weights[0][0] == "energy" for r in sweep)
 

@@ -220,6 +220,14 @@ class LocalBackend(Backend):
         if callable(restart):
             restart()
 
+    def change_delays_s(self) -> tuple[float, float]:
+        """Measured: the longest model load (start to ready) of any replica so far, for both a new replica
+        and a variant switch (each is a new worker process loading its model)."""
+        loads = [w.ready_s - w.started_s for st in self._stages for w in st.workers + st.retired
+                 if w.ready_s is not None]
+        worst = max(loads, default=0.0)
+        return worst, worst
+
     def finish(self, drain_s: float) -> None:
         self.drain(timeout_s=drain_s)
         self.finish_second()

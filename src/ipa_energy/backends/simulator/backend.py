@@ -251,6 +251,10 @@ class SimulatorBackend(Backend):
             latencies_s=lat,
         )
 
+    def change_delays_s(self) -> tuple[float, float]:
+        """The simulator's stated delays (:class:`SimParams` ``replica_startup_s``, ``variant_switch_s``)."""
+        return self.params.replica_startup_s, self.params.variant_switch_s
+
     def finish(self, drain_s: float) -> None:
         """Serve what is in the pipeline (no arrivals come after the trace) for up to ``drain_s``, then
         end on a whole second so every second of the run has its record."""
