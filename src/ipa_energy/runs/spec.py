@@ -42,6 +42,8 @@ class RunSpec:
     image_size: int | None = None
     #: adaptive batching wait; None keeps the backend's documented default
     max_batch_wait_s: float | None = None
+    #: ray backend: join the Ray cluster at this address (None: start a local instance, shut it down after)
+    ray_address: str | None = None
 
     @property
     def label(self) -> str:
