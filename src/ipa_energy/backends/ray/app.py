@@ -48,8 +48,9 @@ class StageReplica:
             prepare(spec)  # a no-op where the model is cached; trains a digits model on a fresh node
             self.runner, self.variant = load_runner(spec), config["variant"]
         self.drop_limit_s = float(config["drop_limit_s"])
-        self.serve_batch.set_max_batch_size(int(config["batch"]))
-        self.serve_batch.set_batch_wait_timeout_s(float(config["max_batch_wait_s"]))
+        batcher: Any = self.serve_batch  # @serve.batch adds the setters
+        batcher.set_max_batch_size(int(config["batch"]))
+        batcher.set_batch_wait_timeout_s(float(config["max_batch_wait_s"]))
 
     @serve.batch(max_batch_size=1, batch_wait_timeout_s=0.0)
     async def serve_batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -71,7 +72,8 @@ class StageReplica:
 
 def stage_app(args: dict[str, Any]) -> Any:
     """The application builder named by :data:`.serve_config.APP_IMPORT_PATH` (``args``: ``{"stage"}``)."""
-    return StageReplica.bind(str(args["stage"]))
+    deployment: Any = StageReplica  # @serve.deployment made it a Deployment
+    return deployment.bind(str(args["stage"]))
 
 
 __all__ = ["StageReplica", "stage_app"]

@@ -90,6 +90,7 @@ class RayBackend(Backend):
         max_ongoing: int = 16,
         cpus_per_core: float = 0.0,
         prefix: str = "ipa",
+        own_runtime: bool = True,
         max_attempts: int = 2,
         start_timeout_s: float = 300.0,
     ) -> None:
@@ -100,6 +101,8 @@ class RayBackend(Backend):
             raise ConfigError("must be a sorted 1-D array of seconds", field="arrival_times_s")
         self.clock = WallClock()
         self.runtime = runtime
+        #: stop the runtime on close (False: a runtime shared with others; only this run's apps go)
+        self.own_runtime = own_runtime
         self.meter_name = meter
         self.sla_s = sla_s
         self.drop_limit_s = drop_limit_s
@@ -114,6 +117,7 @@ class RayBackend(Backend):
         self._names = tuple(s.name for s in self._stages)
         self._arrivals = arr
         self._next_arrival = 0
+        self._extra_rid = len(arr)
         self._inputs = inputs
         self._ledger = Ledger(sla_s, len(self._stages))
         self._config: PipelineConfig | None = None
@@ -142,7 +146,8 @@ class RayBackend(Backend):
     # ---- the run's life ----------------------------------------------------------------------
     def start(self, config: PipelineConfig) -> None:
         """Start (or join) Ray, deploy ``config`` and wait until it serves; then the clock starts."""
-        self.runtime.start()
+        if not self.runtime.started:
+            self.runtime.start()
         client = self.runtime.client()
         if not self.runtime.owned:
             details = client.get_serve_details()
@@ -209,6 +214,27 @@ class RayBackend(Backend):
     def request_stop(self) -> None:
         self._stop = True
 
+    def run_closed_loop(self, t_s: float, concurrency: int, inputs: Any | None = None) -> None:
+        """Serve a closed-loop client until pipeline time ``t_s``: ``concurrency`` senders, each sending its
+        next request (arriving now) when its last one is answered; the trace's arrivals keep coming too.
+        Accounted like every other request (tests and benchmarks drive reconfigurations under it)."""
+        if self._config is None or not self._started:
+            raise BackendError("start the backend before run_closed_loop")
+        source = self._inputs if inputs is None else inputs
+
+        async def sender() -> None:
+            while self.clock.now_s() < t_s and not self._stop:
+                rid = self._extra_rid = self._extra_rid + 1
+                payload, label = source.get(rid)
+                t_a = self.clock.now_s()
+                self._ledger.arrival(t_a)
+                await self._request(rid, t_a, payload, label)
+
+        async def both() -> None:
+            await asyncio.gather(self._serve_until(t_s), *(sender() for _ in range(concurrency)))
+
+        self._loop.run_until_complete(both())
+
     def finish(self, drain_s: float) -> None:
         self._admitting = False
         if self._started:
@@ -234,7 +260,11 @@ class RayBackend(Backend):
                     ray.kill(m)
         self._meters = {}
         ours = [app_name(self.prefix, st.name, v) for st in self._stages for v in st.apps]
-        self.runtime.stop(ours)
+        if self.own_runtime:
+            self.runtime.stop(ours)
+        elif self.runtime.started:
+            with contextlib.suppress(Exception):
+                self.runtime.client().delete_apps(ours, blocking=True)
 
     # ---- monitoring --------------------------------------------------------------------------
     def arrivals_per_second(self) -> NDArray[np.float64]:
