@@ -140,6 +140,8 @@ class RayBackend(Backend):
         self.batches_seen: list[set[int]] = [set() for _ in self._stages]
         self.variants_answered: list[set[str]] = [set() for _ in self._stages]
         self.errors: list[str] = []
+        #: per completed request (completion order, as the ledger's latencies): model seconds in its replicas
+        self.request_compute_s: list[float] = []
         self.energy_scope = "none (no meter)"
         self._meter_selection: str | None = None
 
@@ -389,6 +391,7 @@ class RayBackend(Backend):
 
     async def _request(self, rid: int, t_a: float, payload: Any, label: int | None) -> None:
         x = payload
+        compute_s = 0.0
         for st in self._stages:
             st.in_stage += 1
             try:
@@ -405,9 +408,11 @@ class RayBackend(Backend):
                 self._ledger.drop(now)
                 return
             x = answer["y"]
+            compute_s += float(answer.get("compute_s", 0.0))
         now = self.clock.now_s()
         correct = None if label is None else bool(int(x) == int(label))
         self._ledger.complete(now, now - t_a, correct)
+        self.request_compute_s.append(compute_s)
 
     async def _call(self, st: _Stage, request: dict[str, Any]) -> dict[str, Any] | None:
         for attempt in range(self.max_attempts):
