@@ -8,7 +8,8 @@
   applications are deleted and the cluster keeps running.
 
 ``ray.init`` installs its own SIGINT/SIGTERM handlers in the driver; the ones in place before (``serve``'s
-graceful stop) are put back, so a signal still ends the run by draining it.
+graceful stop) are put back, so a signal still ends the run by draining it. Ray's services are started
+with SIGINT ignored, so a Ctrl-C sent to the whole process group (a terminal) reaches only the driver.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class RayRuntime:
         except ImportError as e:  # pragma: no cover - the extra is missing
             raise BackendError('the ray backend needs Ray Serve: pip install "ipa-energy[ray]"') from e
         handlers = _current_handlers()
+        if handlers:
+            # Ray's services (gcs, raylet) start in this process group: a Ctrl-C in the terminal reaches
+            # them too. Started with SIGINT ignored (inherited across exec), they outlive it, and the run
+            # drains and shuts them down itself.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             if self.address:
                 ray.init(address=self.address, log_to_driver=False)
