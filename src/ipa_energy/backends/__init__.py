@@ -1,5 +1,5 @@
 """Serving backends behind one interface: the discrete-event simulator (default), a local executor of
-real PyTorch models, and (later) Ray Serve. The adapter never knows which one it drives."""
+real PyTorch models, and Ray Serve (``ray``: the ``ray`` extra). The adapter never knows which one it drives."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ BACKENDS: Registry[Callable[..., Backend]] = Registry(
     {
         "sim": "ipa_energy.backends.simulator.build:build_simulator",
         "local": "ipa_energy.backends.local.build:build_local",
+        "ray": "ipa_energy.backends.ray.build:build_ray",
     },
 )
 

@@ -125,3 +125,50 @@ def _as_dict(p: object) -> dict[str, object]:
             name: {"headroom": spec.headroom, **asdict(spec.adaptation)} for name, spec in _system_specs(p).items()
         },
     }
+
+
+@pipelines.command("rayservice")
+@click.argument("name_or_path")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True, help="Manifest file to write.")
+@click.option("--system", default="ipa", show_default=True, help="System preset that decides the configuration.")
+@click.option("--rate", "rate_rps", type=float, default=10.0, show_default=True,
+              help="Requests/s the configuration is planned for.")
+@click.option("--image", default=None, help="Container image with ipa-energy[ray] installed "
+                                            "(default: rayproject/ray:2.60.0-py311, which lacks it).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Ray worker pods at start.")
+@click.option("--max-batch-wait-s", type=float, default=1.0, show_default=True, help="Adaptive batching wait.")
+def rayservice(name_or_path: str, out_path: str, system: str, rate_rps: float, image: str | None, workers: int,
+               max_batch_wait_s: float) -> None:
+    """Write a KubeRay RayService manifest serving the pipeline in the system's configuration for RATE."""
+    from pathlib import Path
+
+    import numpy as np
+    import yaml
+
+    from ipa_energy.adapt import Policy, Snapshot
+    from ipa_energy.backends.ray.rayservice import DEFAULT_IMAGE, check_manifest, rayservice_manifest
+    from ipa_energy.errors import ConfigError
+    from ipa_energy.optimize.presets import system_solver
+    from ipa_energy.optimize.solvers import get_solver
+    from ipa_energy.pipelines import load_pipeline
+    from ipa_energy.predict import get_predictor
+    from ipa_energy.runs import RunSpec
+    from ipa_energy.runs.run import problem_factory
+
+    if not (rate_rps > 0):
+        raise ConfigError(f"must be > 0 (got {rate_rps!r})", field="--rate")
+    if workers < 1:
+        raise ConfigError(f"must be >= 1 (got {workers})", field="--workers")
+    p = load_pipeline(name_or_path)
+    policy = Policy(problem_factory(RunSpec(pipeline=name_or_path, system=system), p),
+                    get_solver(system_solver(system)), get_predictor("reactive"), initial_rate_rps=rate_rps)
+    config = policy.decide(Snapshot(t_s=0.0, history_rps=np.zeros(0), current=None)).config
+    doc = rayservice_manifest(p, config, image=image or DEFAULT_IMAGE, workers=workers,
+                              max_batch_wait_s=max_batch_wait_s)
+    problems = check_manifest(doc)
+    if problems:  # pragma: no cover - the builder and the check disagree
+        raise click.ClickException("; ".join(problems))
+    Path(out_path).write_text(yaml.safe_dump(doc, sort_keys=False))
+    stages = ", ".join(f"{s.name}={c.variant} x{c.replicas} b{c.batch}" for s, c in zip(p.stages, config.stages,
+                                                                                        strict=True))
+    click.echo(f"wrote {out_path}: RayService {doc['metadata']['name']} ({stages}); apply with kubectl apply -f")

@@ -21,7 +21,10 @@ _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 @click.option("--pipeline", default="digits", show_default=True, help="Shipped pipeline name or YAML path.")
 @click.option("--workload", default="steady_low", show_default=True, help="Workload name or CSV of rates.")
 @click.option("--duration", "duration_s", type=float, required=True, help="Real seconds to serve.")
-@click.option("--backend", default="local", show_default=True, help="Serving backend (local).")
+@click.option("--backend", default="local", show_default=True,
+              help="Serving backend: local (worker processes here) or ray (Ray Serve; the ray extra).")
+@click.option("--ray-address", help="ray backend: join the Ray cluster at ADDR (auto, HOST:PORT) and leave it "
+                                     "running; default: start a local Ray instance and shut it down afterwards.")
 @click.option("--system", default="ipa", show_default=True, help="System preset (ipa, fa2-low, ...).")
 @click.option("--predictor", default=None,
               help="Load predictor (default: the system's own, gbm-q90 for ipa, lstm for ipa-paper).")
@@ -46,7 +49,8 @@ _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 @grid_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def serve(
-    pipeline: str, workload: str, duration_s: float, backend: str, system: str, predictor: str | None,
+    pipeline: str, workload: str, duration_s: float, backend: str, ray_address: str | None, system: str,
+    predictor: str | None,
     time_scale: float, load_scale: float, interval_s: float, seed: int, initial_rate_rps: float | None,
     profile: str | None, no_learn: bool, meter: str, max_batch_wait_s: float, cache_dir: str | None, out_dir: str,
     as_json: bool, **grid: Any,
@@ -61,13 +65,15 @@ def serve(
     if backend == "sim":
         raise ConfigError("serve runs real backends; use `ipa-energy simulate` for the simulator",
                           field="--backend")
+    if ray_address is not None and backend != "ray":
+        raise ConfigError("is only read by --backend ray", field="--ray-address")
     if not (duration_s > 0):
         raise ConfigError(f"must be > 0 seconds (got {duration_s!r})", field="--duration")
     spec = RunSpec(
         pipeline=pipeline, workload=workload, duration_s=duration_s, system=system, predictor=predictor,
         time_scale=time_scale, load_scale=load_scale, seed=seed, interval_s=interval_s, profile=profile,
         meter=meter, cache_dir=cache_dir, max_batch_wait_s=max_batch_wait_s, backend=backend,
-        initial_rate_rps=initial_rate_rps, learn=not no_learn, **grid_spec_fields(**grid),
+        initial_rate_rps=initial_rate_rps, learn=not no_learn, ray_address=ray_address, **grid_spec_fields(**grid),
     )
     grid_of(spec)  # a bad carbon source or cap fails here, before any work
     out = Path(out_dir)

@@ -65,6 +65,11 @@ class CompositeMeter(EnergyMeter):
         return "; ".join(models) if models else None
 
     @property
+    def process_mode(self) -> bool:
+        """True when its CPU part is a process-mode estimate (its scope is those processes, not the machine)."""
+        return any(getattr(m, "process_mode", False) for m in self.meters)
+
+    @property
     def poll_period_s(self) -> float | None:
         periods = [p for m in self.meters if (p := m.poll_period_s) is not None]
         return min(periods) if periods else None

@@ -93,6 +93,8 @@ def backend_options(spec: RunSpec) -> dict[str, Any]:
         opts["cache_dir"] = spec.cache_dir
     if spec.image_size is not None:
         opts["image_size"] = spec.image_size
+    if spec.ray_address is not None:
+        opts["ray_address"] = spec.ray_address
     return opts
 
 

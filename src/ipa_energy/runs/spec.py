@@ -57,6 +57,8 @@ class RunSpec:
     power_cap: str | None = None
     #: a short name for the carbon source / cap in the label (experiments sweeping several name them)
     grid_label: str = ""
+    #: ray backend: join the Ray cluster at this address (None: start a local instance, shut it down after)
+    ray_address: str | None = None
 
     @property
     def label(self) -> str:

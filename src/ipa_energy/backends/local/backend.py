@@ -36,7 +36,7 @@ from ipa_energy.backends.base import (
     StageConfig,
     StopRequested,
 )
-from ipa_energy.backends.local.ledger import EnergySplit, Ledger
+from ipa_energy.backends.local.ledger import EnergySplit, Ledger, scope_cpu_time
 from ipa_energy.backends.local.stage import (
     READY,
     STARTING,
@@ -46,10 +46,9 @@ from ipa_energy.backends.local.stage import (
     WorkerHandle,
     default_context,
 )
-from ipa_energy.energy.attribution import attribute
 from ipa_energy.energy.base import EnergyMeter
-from ipa_energy.energy.cputime import CpuTimeSource, MachineCpuTime, ProcessCpuTime
-from ipa_energy.energy.scope import energy_scope, energy_source_label
+from ipa_energy.energy.cputime import CpuTimeSource
+from ipa_energy.energy.scope import energy_scope
 from ipa_energy.errors import BackendError, ConfigError
 from ipa_energy.profiles.online import Observation
 from ipa_energy.rules import batch_to_take, batch_wake_s, drop_before_s, pas
@@ -112,9 +111,7 @@ class LocalBackend(Backend):
         # the CPU time of the meter's scope: the denominator of each stage's share of active energy
         self._scope_cpu: CpuTimeSource | None = None
         if meter is not None:
-            self._scope_cpu = (
-                ProcessCpuTime([os.getpid()]) if getattr(meter, "process_mode", False) else MachineCpuTime()
-            )
+            self._scope_cpu = scope_cpu_time(meter, [os.getpid()])
         self._last_scope_cpu_s = self._scope_cpu.busy_core_s() if self._scope_cpu is not None else 0.0
         self._batches: list[BatchRecord] | None = [] if record_batches else None
         self._stop = False
@@ -438,14 +435,7 @@ class LocalBackend(Backend):
                 reading = self.meter.read()
                 m = self.meter.difference(self._last_reading, reading)
                 scope_cpu_s = self._scope_cpu.busy_core_s()
-                att = attribute(m, dict(zip(self._stage_names, stage_cpu_s, strict=True)),
-                                max(0.0, scope_cpu_s - self._last_scope_cpu_s))
-                split = EnergySplit(
-                    energy_j=float(m.energy_j), idle_energy_j=att.idle_j, dynamic_energy_j=att.active_j,
-                    stage_energy_j=tuple(att.by_stage_j.get(n, 0.0) for n in self._stage_names),
-                    unattributed_energy_j=att.idle_j + att.unattributed_j,
-                    energy_source=energy_source_label(m.source, m.quality),
-                )
+                split = EnergySplit.of(m, self._stage_names, stage_cpu_s, scope_cpu_s - self._last_scope_cpu_s)
                 self._last_reading, self._last_scope_cpu_s = reading, scope_cpu_s
             self._last_reading_s = now
             self._observe(split, metered=self.meter is not None and self._scope_cpu is not None)

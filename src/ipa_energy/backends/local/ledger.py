@@ -9,6 +9,7 @@ that window, attributed to stages in proportion to the CPU time their workers sp
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ipa_energy.backends.base import PipelineConfig, RunSummary, SecondRecord
+from ipa_energy.energy.attribution import attribute
+from ipa_energy.energy.base import Measurement
+from ipa_energy.energy.cputime import CpuTimeSource, MachineCpuTime, ProcessCpuTime
+from ipa_energy.energy.scope import energy_source_label
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,39 @@ class EnergySplit:
     @staticmethod
     def none(n_stages: int) -> EnergySplit:
         return EnergySplit(0.0, 0.0, 0.0, (0.0,) * n_stages, 0.0, "none")
+
+    @staticmethod
+    def of(m: Measurement, stage_names: Sequence[str], stage_cpu_s: Sequence[float], scope_cpu_s: float) -> EnergySplit:
+        """Split one window's measurement (Kepler's method, :func:`ipa_energy.energy.attribution.attribute`):
+        idle apart, active energy shared by the stages' CPU seconds against ``scope_cpu_s`` (the busy CPU
+        seconds of the meter's scope); idle and the rest of the scope stay unattributed."""
+        att = attribute(m, dict(zip(stage_names, stage_cpu_s, strict=True)), max(0.0, scope_cpu_s))
+        return EnergySplit(
+            energy_j=float(m.energy_j), idle_energy_j=att.idle_j, dynamic_energy_j=att.active_j,
+            stage_energy_j=tuple(att.by_stage_j.get(n, 0.0) for n in stage_names),
+            unattributed_energy_j=att.idle_j + att.unattributed_j,
+            energy_source=energy_source_label(m.source, m.quality),
+        )
+
+    @staticmethod
+    def total(parts: Sequence[EnergySplit], n_stages: int) -> EnergySplit:
+        """The sum of several meters' splits (one per node); sources joined with " + "."""
+        if not parts:
+            return EnergySplit.none(n_stages)
+        return EnergySplit(
+            energy_j=math.fsum(p.energy_j for p in parts),
+            idle_energy_j=math.fsum(p.idle_energy_j for p in parts),
+            dynamic_energy_j=math.fsum(p.dynamic_energy_j for p in parts),
+            stage_energy_j=tuple(math.fsum(p.stage_energy_j[i] for p in parts) for i in range(n_stages)),
+            unattributed_energy_j=math.fsum(p.unattributed_energy_j for p in parts),
+            energy_source=" + ".join(sorted({p.energy_source for p in parts})),
+        )
+
+
+def scope_cpu_time(meter: Any, pids: Sequence[int]) -> CpuTimeSource:
+    """The CPU time of a meter's scope, the denominator of each stage's share of active energy: the
+    processes ``pids`` (and descendants) for a process-mode estimate, the whole machine otherwise."""
+    return ProcessCpuTime(pids) if getattr(meter, "process_mode", False) else MachineCpuTime()
 
 
 @dataclass

@@ -1,0 +1,82 @@
+"""The Ray Serve deployment of one (stage, variant): a replica runs the local executor's model code.
+
+Each replica loads its model with :func:`ipa_energy.models.load_runner` (digits, torchvision, ...), as a
+local worker process does. Its ``user_config`` (see :func:`.serve_config.user_config`) names the variant
+and the batching; ``reconfigure()`` applies it in place: ``@serve.batch``'s ``set_max_batch_size`` and
+``set_batch_wait_timeout_s`` (Ray's batching is the shared batching rule: a batch leaves when it is full or
+its oldest request has waited the maximum wait), and a new model is loaded before it replaces the old one.
+Serve calls ``reconfigure()`` before the replica is ready, so a ready replica has its model loaded.
+
+A request is a dict ``{"rid", "arrival_epoch_s", "x"}``; the answer carries what the driver accounts:
+``{"rid", "dropped", "y", "batch", "variant", "pid", "node", "compute_s"}`` (the batch's model time). The drop rule
+(:func:`ipa_energy.rules.is_expired`, age from the arrival in the pipeline) is applied when the batch is
+taken: an expired request is answered ``dropped`` and not served.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+from ray import serve
+
+from ipa_energy.rules import is_expired
+
+
+@serve.deployment
+class StageReplica:
+    def __init__(self, stage: str) -> None:
+        import ray
+
+        self.stage = stage
+        self.pid = os.getpid()
+        self.node = ray.get_runtime_context().get_node_id()
+        self.variant: str | None = None
+        self.runner: Any = None
+        self.drop_limit_s = float("inf")
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        if config["variant"] != self.variant:
+            import torch
+
+            from ipa_energy.models import ModelSpec, load_runner, prepare
+
+            torch.set_num_threads(max(1, int(config["threads"])))
+            spec = ModelSpec(config["family"], config["variant"], config.get("cache_dir"), config.get("image_size"))
+            prepare(spec)  # a no-op where the model is cached; trains a digits model on a fresh node
+            self.runner, self.variant = load_runner(spec), config["variant"]
+        self.drop_limit_s = float(config["drop_limit_s"])
+        batcher: Any = self.serve_batch  # @serve.batch adds the setters
+        batcher.set_max_batch_size(int(config["batch"]))
+        batcher.set_batch_wait_timeout_s(float(config["max_batch_wait_s"]))
+
+    @serve.batch(max_batch_size=1, batch_wait_timeout_s=0.0)
+    async def serve_batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        now = time.time()
+        keep = [i for i, r in enumerate(requests) if not is_expired(r["arrival_epoch_s"], now, self.drop_limit_s)]
+        out = [{"rid": r["rid"], "dropped": True, "y": None, "batch": len(requests), "variant": self.variant,
+                "pid": self.pid, "node": self.node, "compute_s": 0.0} for r in requests]
+        if keep:
+            t0 = time.perf_counter()
+            y = self.runner.run(np.stack([np.asarray(requests[i]["x"]) for i in keep]))
+            compute_s = time.perf_counter() - t0
+            for j, i in enumerate(keep):
+                out[i]["dropped"] = False
+                out[i]["y"] = y[j]
+                out[i]["compute_s"] = compute_s
+        return out
+
+    async def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self.serve_batch(request)
+        return result
+
+
+def stage_app(args: dict[str, Any]) -> Any:
+    """The application builder named by :data:`.serve_config.APP_IMPORT_PATH` (``args``: ``{"stage"}``)."""
+    deployment: Any = StageReplica  # @serve.deployment made it a Deployment
+    return deployment.bind(str(args["stage"]))
+
+
+__all__ = ["StageReplica", "stage_app"]

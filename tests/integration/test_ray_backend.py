@@ -1,0 +1,122 @@
+"""The Ray Serve backend on a real local Ray instance (one per module): reconfiguration under load.
+
+A closed-loop client keeps requests in flight while the stage ``locate`` switches variant, scales up and
+down, and ``classify`` changes its batch size. Nothing may fail, every request is accounted for, and each
+new setting is seen in effect (the variant that answered, the batch sizes replicas formed, the replica
+that kept serving after an in-place change).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ray.serve", reason='the ray backend needs Ray Serve: pip install "ipa-energy[ray]"')
+
+from ipa_energy.backends.base import PipelineConfig, StageConfig  # noqa: E402
+from ipa_energy.backends.local.stage import LocalVariant  # noqa: E402
+from ipa_energy.backends.ray.backend import RayBackend  # noqa: E402
+from ipa_energy.backends.ray.cluster import RayRuntime  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+LOC_S, LOC_M, CLS_S = "digits-loc-s", "digits-loc-m", "digits-cls-s"
+
+
+@pytest.fixture(scope="module")
+def runtime() -> RayRuntime:
+    rt = RayRuntime(num_cpus=2)
+    rt.start()
+    yield rt
+    rt.stop()
+
+
+@pytest.fixture(scope="module")
+def stages(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, dict[str, LocalVariant]]]:
+    from ipa_energy.models import prepare, spec_for
+
+    cache = str(tmp_path_factory.mktemp("digits-cache"))
+
+    def variant(name: str, acc: float) -> LocalVariant:
+        spec = spec_for(name, cache_dir=cache)
+        prepare(spec)
+        return LocalVariant(name, spec, 1, acc)
+
+    return [("locate", {LOC_S: variant(LOC_S, 0.94), LOC_M: variant(LOC_M, 0.99)}),
+            ("classify", {CLS_S: variant(CLS_S, 0.64)})]
+
+
+def _config(loc: str, loc_replicas: int, cls_batch: int) -> PipelineConfig:
+    return PipelineConfig((StageConfig(loc, 1, loc_replicas), StageConfig(CLS_S, cls_batch, 1)))
+
+
+def _run_until(b: RayBackend, done, limit_s: float = 90.0) -> None:  # type: ignore[no-untyped-def]
+    end = b.clock.now_s() + limit_s
+    while not done():
+        assert b.clock.now_s() < end, "the change did not land in time"
+        b.run_closed_loop(b.clock.now_s() + 1.0, concurrency=6)
+
+
+def test_reconfiguration_under_a_closed_loop_client(runtime: RayRuntime, stages) -> None:  # type: ignore[no-untyped-def]
+    from ipa_energy.loadgen import inputs_for
+
+    b = RayBackend(stages, np.zeros(0), inputs_for("digits", 0), runtime=runtime, own_runtime=False, meter="model",
+                   sla_s=2.0, drop_limit_s=5.0, max_batch_wait_s=0.1, max_ongoing=16, prefix="ipatest")
+    loc, cls = b._stages
+    try:
+        b.start(_config(LOC_S, 1, 1))
+        b.run_closed_loop(3.0, concurrency=6)
+        assert b.variants_answered[0] == {LOC_S}
+
+        # variant switch, make-before-break: loc-s keeps answering until loc-m is ready, then only loc-m
+        b.variants_answered[0].clear()
+        b.apply(_config(LOC_M, 1, 1))
+        assert loc.route == LOC_S  # the route switches only once loc-m is ready
+        _run_until(b, lambda: loc.route == LOC_M)
+        assert LOC_S in b.variants_answered[0]  # the old variant served while the new one started
+        b.variants_answered[0].clear()
+        b.run_closed_loop(b.clock.now_s() + 2.0, concurrency=6)
+        assert b.variants_answered[0] == {LOC_M}
+
+        # scale up, then down (the surplus replica drains)
+        b.apply(_config(LOC_M, 2, 1))
+        _run_until(b, lambda: loc.ready.get(LOC_M, 0) == 2)
+        b.run_closed_loop(b.clock.now_s() + 2.0, concurrency=6)
+        b.apply(_config(LOC_M, 1, 1))
+        _run_until(b, lambda: loc.existing.get(LOC_M, 0) == 1)
+
+        # batch size in user_config -> reconfigure() in place: the same replica forms batches of up to 4
+        pids_before = sorted(p for ps in cls.pids.values() for p in ps)
+        b.batches_seen[1].clear()
+        b.apply(_config(LOC_M, 1, 4))
+        b.run_closed_loop(b.clock.now_s() + 4.0, concurrency=6)
+        b._reconcile(b.clock.now_s())
+        assert sorted(p for ps in cls.pids.values() for p in ps) == pids_before
+        assert max(b.batches_seen[1]) > 1 and max(b.batches_seen[1]) <= 4, b.batches_seen[1]
+
+        b.finish(drain_s=10.0)
+        s = b.summary()
+        recs = b.seconds()
+    finally:
+        b.close()
+    assert s.failed == 0, b.errors
+    assert s.in_flight == 0
+    assert s.sent > 100
+    assert s.sent == s.completed + s.dropped + s.failed
+    assert s.dropped == 0
+    assert sum(r.arrivals for r in recs) == s.sent
+    assert sum(r.completed for r in recs) == s.completed
+    assert len(b.deploy_log) >= 5
+    assert any(r.config.stages[0].variant == LOC_S for r in recs)
+    assert recs[-1].config.stages[0] == StageConfig(LOC_M, 1, 1)
+    assert recs[-1].config.stages[1].batch == 4
+    assert sum(r.energy_j for r in recs) > 0 and all(r.energy_source == "model (estimated)" for r in recs)
+    assert "Ray node(s)" in b.energy_scope
+
+
+def test_apps_of_the_run_are_removed_and_ray_keeps_running(runtime: RayRuntime) -> None:
+    details = runtime.client().get_serve_details()
+    assert not [n for n in details.get("applications", {}) if n.startswith("ipatest-")]
+    import ray
+
+    assert ray.is_initialized()
