@@ -11,6 +11,7 @@ from ipa_energy.bench.experiment import ExperimentSpec, check_names, expand
 from ipa_energy.bench.report import decision_summary, write_report
 from ipa_energy.bench.runner import INTERRUPTED, RunFailure, run_all
 from ipa_energy.bench.tables import write_outputs
+from ipa_energy.config.validation import safe_filename
 from ipa_energy.runs import RunResult
 
 
@@ -22,6 +23,13 @@ class BenchOutcome:
     n_failed: int
     n_interrupted: int
     wall_s: float
+    #: the signal that interrupted the sweep (SIGINT 2, SIGTERM 15), None if it ran to the end
+    signal: int | None = None
+
+
+#: what a bench run writes into its folder: a re-run refuses to mix with these unless told to overwrite
+BENCH_OUTPUTS = ("summary.csv", "report.md", "config.resolved.yaml", "failures.json", "timelines", "decisions",
+                 "energy", "plots", "runs")
 
 
 def run_bench(
@@ -32,7 +40,9 @@ def run_bench(
     t0 = time.perf_counter()
     check_names(spec)
     runs = expand(spec)
-    outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress, out=out)
+    signals: list[int] = []
+    outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress, out=out,
+                       signals=signals)
     results = [r for r in outcomes if isinstance(r, RunResult)]
     failures = [r for r in outcomes if isinstance(r, RunFailure)]
     rows = write_outputs(out, spec, results, failures)
@@ -42,7 +52,7 @@ def run_bench(
     main = [r for r in results if r.spec.group == "main"]
     for key in dict.fromkeys((r.spec.pipeline, r.spec.workload, r.spec.predictor, r.spec.seed) for r in main):
         sel = [r for r in main if (r.spec.pipeline, r.spec.workload, r.spec.predictor, r.spec.seed) == key]
-        name = "_".join(str(k) for k in key)
+        name = safe_filename("_".join(str(k) for k in key))
         title = f"{key[0]} / {key[1]} (predictor {key[2]}, seed {key[3]})"
         e_path, p_path = plot_dir / f"energy_{name}.png", plot_dir / f"pas_cost_{name}.png"
         d_path = plot_dir / f"decisions_{name}.png"
@@ -65,4 +75,5 @@ def run_bench(
         wall_s=wall_s,
     )
     n_interrupted = sum(f.error == INTERRUPTED for f in failures)
-    return BenchOutcome(out, report, len(runs), len(failures) - n_interrupted, n_interrupted, wall_s)
+    return BenchOutcome(out, report, len(runs), len(failures) - n_interrupted, n_interrupted, wall_s,
+                        signals[0] if signals else None)

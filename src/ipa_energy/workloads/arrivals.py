@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ipa_energy.errors import UnknownNameError
+from ipa_energy.errors import ConfigError, UnknownNameError
 from ipa_energy.workloads.trace import Workload
 
 ARRIVAL_PROCESSES = ("poisson", "uniform")
+
+
+#: the most requests one run generates (each arrival is 8 bytes, plus the simulator's per-request state)
+MAX_ARRIVALS = 2e8
 
 
 def arrival_times(workload: Workload, seed: int, *, process: str = "poisson") -> NDArray[np.float64]:
@@ -24,6 +28,12 @@ def arrival_times(workload: Workload, seed: int, *, process: str = "poisson") ->
     """
     rates = workload.rates_rps
     n = rates.size
+    expected = float(np.sum(rates))
+    if not expected <= MAX_ARRIVALS:
+        raise ConfigError(
+            f"the trace asks for {expected:.3g} requests, more than the {MAX_ARRIVALS:.0e} one run can hold "
+            "in memory; lower the load scale or the duration", field="load_scale",
+        )
     seconds = np.arange(n, dtype=np.float64)
     if process == "poisson":
         rng = np.random.default_rng(seed)
