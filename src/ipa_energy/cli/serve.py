@@ -82,15 +82,17 @@ def serve(
     from ipa_energy.config.validation import claim_outputs, safe_filename
 
     out = Path(out_dir)
-    slug = safe_filename(f"{Path(pipeline).stem}_{Path(workload).stem}_{system}_s{seed}")
+    slug = safe_filename(f"{pipeline}_{workload}_{system}_s{seed}")  # a path keeps a distinct name
     claim_outputs(out, [f"{slug}_*"], "--out", overwrite=overwrite)
     live = _live_exporter(prometheus_port, pipeline, profile)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{slug}_spec.json").write_text(json.dumps(spec.to_dict(), indent=1))
     received: list[int] = []
     previous = {s: signal.getsignal(s) for s in _EXIT}
 
     def wire(b: Any) -> None:
+        # written once the pipeline, workload and backend are built: bad input leaves no file behind
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{slug}_spec.json").write_text(json.dumps(spec.to_dict(), indent=1))
+
         def stop(signum: int, _frame: Any) -> None:
             received.append(signum)
             b.request_stop()
