@@ -62,13 +62,21 @@ class ExperimentSpec(StrictModel):
 
 def check_names(spec: ExperimentSpec) -> None:
     """Fail before any run starts when a pipeline, workload, system or predictor name is unknown."""
-    from ipa_energy.config.validation import check_unique
+    from ipa_energy.config.validation import check_number, check_unique
     from ipa_energy.errors import UnknownNameError
     from ipa_energy.optimize.presets import SYSTEMS
     from ipa_energy.pipelines import load_pipeline
     from ipa_energy.predict import PREDICTORS
     from ipa_energy.workloads import load_workload
 
+    # the value rules of config/validation.py, named by the YAML field (RunSpec applies them again)
+    for i, seed in enumerate(spec.seeds):
+        check_number(seed, "seed", f"seeds[{i}]")
+    for field in ("load_scale", "interval_s", "duration_s"):
+        if getattr(spec, field) is not None:
+            check_number(getattr(spec, field), field, field)
+    for i, ew in enumerate(spec.energy_sweep.energy_weights):
+        check_number(ew, "weight", f"energy_sweep.energy_weights[{i}]")
     # a name listed twice would run twice into one file
     for field in ("pipelines", "workloads", "systems", "predictors", "seeds"):
         check_unique(getattr(spec, field), field)

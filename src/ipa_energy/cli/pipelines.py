@@ -65,10 +65,10 @@ def show(name_or_path: str, profile: str | None, as_json: bool) -> None:
     pr = p.presets
     w = pr.weights
     click.echo(f"  presets: weights accuracy {w.accuracy} cost {w.cost} batch {w.batch}")
-    click.echo(f"    fa2-low   {dict(pr.fa2_low)}")
-    click.echo(f"    fa2-high  {dict(pr.fa2_high)}")
-    click.echo(f"    rim-high  {dict(pr.rim_high_replicas)}")
-    click.echo(f"    rim-low   {dict(pr.rim_low_replicas)}")
+    click.echo(f"    fa2-low   {_pairs(pr.fa2_low)}")
+    click.echo(f"    fa2-high  {_pairs(pr.fa2_high)}")
+    click.echo(f"    rim-high  {_pairs(pr.rim_high_replicas)}")
+    click.echo(f"    rim-low   {_pairs(pr.rim_low_replicas)}")
     click.echo("  systems (problem built for rate x (1 + headroom)):")
     for name, spec in _system_specs(p).items():
         click.echo(f"    {name:<11} {spec.describe()}")
@@ -125,3 +125,8 @@ def _as_dict(p: object) -> dict[str, object]:
             name: {"headroom": spec.headroom, **asdict(spec.adaptation)} for name, spec in _system_specs(p).items()
         },
     }
+
+
+def _pairs(mapping: object) -> str:
+    """``stage=value, ...``: a mapping as text, not a Python repr."""
+    return ", ".join(f"{k}={v}" for k, v in dict(mapping).items())  # type: ignore[call-overload]
