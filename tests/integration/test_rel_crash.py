@@ -62,6 +62,7 @@ def _wait_for(pred: object, timeout_s: float) -> None:
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 def test_bench_sigterm_drains_writes_and_exits_143(tmp_path: Path) -> None:
     proc, out = _start_bench(tmp_path)
     _wait_for(lambda: any((out / "timelines").glob("*.csv")) if (out / "timelines").exists() else False, 120)
@@ -125,6 +126,7 @@ def cheap_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_serve_prometheus_replaced_worker_and_sigkill(cheap_cache: Path, tmp_path: Path) -> None:
     """One live serve: metrics on the port it printed, a killed replica reported when it happens, then
     SIGKILL: per-second records parse and no process of the run is left."""
