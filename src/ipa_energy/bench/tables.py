@@ -26,7 +26,7 @@ def run_slug(spec: RunSpec) -> str:
     from ipa_energy.config.validation import safe_filename
 
     raw = f"{spec.group}_{spec.pipeline}_{spec.workload}_{spec.label}_{spec.predictor}_s{spec.seed}"
-    return safe_filename(raw.replace(" ", "_"))
+    return safe_filename(raw.replace(" ", "-"))  # the names bench wrote before safe_filename
 
 
 def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Iterable[str] | None = None) -> None:
