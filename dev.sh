@@ -25,7 +25,7 @@ case "$cmd" in
   setup) setup ;;
   bench)
     setup
-    "$VENV/bin/ipa-energy" bench --out "${IPA_ENERGY_OUT:-results/bench}" "$@"
+    "$VENV/bin/ipa-energy" bench --overwrite --out "${IPA_ENERGY_OUT:-results/bench}" "$@"
     ;;
   test)
     setup

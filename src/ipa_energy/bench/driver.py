@@ -12,6 +12,7 @@ from ipa_energy.bench.experiment import ExperimentSpec, check_names, expand
 from ipa_energy.bench.report import decision_summary, write_report
 from ipa_energy.bench.runner import INTERRUPTED, RunFailure, run_all
 from ipa_energy.bench.tables import write_outputs
+from ipa_energy.config.validation import safe_filename
 from ipa_energy.runs import RunResult
 
 
@@ -23,6 +24,13 @@ class BenchOutcome:
     n_failed: int
     n_interrupted: int
     wall_s: float
+    #: the signal that interrupted the sweep (SIGINT 2, SIGTERM 15), None if it ran to the end
+    signal: int | None = None
+
+
+#: what a bench run writes into its folder: a re-run refuses to mix with these unless told to overwrite
+BENCH_OUTPUTS = ("summary.csv", "report.md", "config.resolved.yaml", "failures.json", "timelines", "decisions",
+                 "energy", "plots", "runs")
 
 
 def run_bench(
@@ -33,7 +41,9 @@ def run_bench(
     t0 = time.perf_counter()
     check_names(spec)
     runs = expand(spec)
-    outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress, out=out)
+    signals: list[int] = []
+    outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress, out=out,
+                       signals=signals)
     results = [r for r in outcomes if isinstance(r, RunResult)]
     failures = [r for r in outcomes if isinstance(r, RunFailure)]
     rows = write_outputs(out, spec, results, failures)
@@ -46,7 +56,7 @@ def run_bench(
 
     for key in dict.fromkeys(plot_key(r) for r in main):
         sel = [r for r in main if plot_key(r) == key]
-        name = "_".join(k for k in key if k).replace("/", "-")
+        name = safe_filename("_".join(k for k in key if k))
         grid = f" @{key[4]}" if key[4] else ""
         title = f"{key[0]} / {key[1]}{grid} (predictor {key[2]}, seed {key[3]})"
         e_path, p_path = plot_dir / f"energy_{name}.png", plot_dir / f"pas_cost_{name}.png"
@@ -71,4 +81,5 @@ def run_bench(
         wall_s=wall_s,
     )
     n_interrupted = sum(f.error == INTERRUPTED for f in failures)
-    return BenchOutcome(out, report, len(runs), len(failures) - n_interrupted, n_interrupted, wall_s)
+    return BenchOutcome(out, report, len(runs), len(failures) - n_interrupted, n_interrupted, wall_s,
+                        signals[0] if signals else None)

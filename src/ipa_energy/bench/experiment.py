@@ -97,12 +97,27 @@ class ExperimentSpec(StrictModel):
 
 def check_names(spec: ExperimentSpec) -> None:
     """Fail before any run starts when a pipeline, workload, system or predictor name is unknown."""
+    from ipa_energy.config.validation import check_number, check_unique
     from ipa_energy.errors import UnknownNameError
     from ipa_energy.optimize.presets import SYSTEMS
     from ipa_energy.pipelines import load_pipeline
     from ipa_energy.predict import PREDICTORS
     from ipa_energy.workloads import load_workload
 
+    # the value rules of config/validation.py, named by the YAML field (RunSpec applies them again)
+    for i, seed in enumerate(spec.seeds):
+        check_number(seed, "seed", f"seeds[{i}]")
+    for field in ("load_scale", "interval_s", "duration_s"):
+        if getattr(spec, field) is not None:
+            check_number(getattr(spec, field), field, field)
+    for i, ew in enumerate(spec.energy_sweep.energy_weights):
+        check_number(ew, "weight", f"energy_sweep.energy_weights[{i}]")
+    # a name listed twice would run twice into one file
+    for field in ("pipelines", "workloads", "systems", "predictors", "seeds"):
+        check_unique(getattr(spec, field), field)
+    check_unique(spec.energy_sweep.energy_weights, "energy_sweep.energy_weights")
+    for field in ("weights", "sim_sweep"):
+        check_unique([None if m is None else m.model_dump_json() for m in getattr(spec, field)], field)
     for name in spec.pipelines:
         load_pipeline(name)
     for name in spec.workloads:

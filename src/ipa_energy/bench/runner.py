@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -40,12 +41,25 @@ def _safe_run(spec: RunSpec, out: Path | None = None) -> RunResult | RunFailure:
         return RunFailure(spec, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}")
 
 
-INTERRUPTED = "interrupted (Ctrl-C) before it ran"
+INTERRUPTED = "interrupted (Ctrl-C or SIGTERM) before it ran"
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent, which lets running runs finish and keeps their results."""
+def _worker_init() -> None:
+    """Pool workers leave Ctrl-C and SIGTERM to the parent, which lets running runs finish and keeps
+    their results; and they die with the parent, even if it is killed with SIGKILL."""
+    from ipa_energy.config.process import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with_parent()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM in the bench parent: handled like Ctrl-C (running runs finish, the rest is not run)."""
+
+
+def _on_sigterm(signum: int, _frame: object) -> None:
+    raise Terminated()
 
 
 def default_workers() -> int:
@@ -53,19 +67,33 @@ def default_workers() -> int:
 
 
 def run_all(
-    specs: Sequence[RunSpec], *, workers: int | None = None, show_progress: bool = True, out: Path | None = None
+    specs: Sequence[RunSpec], *, workers: int | None = None, show_progress: bool = True, out: Path | None = None,
+    signals: list[int] | None = None,
 ) -> list[RunResult | RunFailure]:
     """Run every spec; results come back in the order of ``specs``.
 
-    On Ctrl-C, runs already started finish, runs not started come back as :class:`RunFailure` with
-    :data:`INTERRUPTED`, and nothing finished is lost.
+    On Ctrl-C or SIGTERM, runs already started finish, runs not started come back as
+    :class:`RunFailure` with :data:`INTERRUPTED`, and nothing finished is lost; the signal is returned in
+    ``signals`` (when given) so the caller can exit 130 or 143.
     """
     workers = workers or default_workers()
     results: list[RunResult | RunFailure | None] = [None] * len(specs)
     columns = (
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
     )
-    with Progress(*columns, disable=not show_progress, transient=False) as progress:
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        return _run_all(specs, workers, show_progress, out, results, columns, signals)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run_all(specs, workers, show_progress, out, results, columns, signals)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_all(specs: Sequence[RunSpec], workers: int, show_progress: bool, out: Path | None,
+             results: list[RunResult | RunFailure | None], columns: tuple[object, ...],
+             signals: list[int] | None) -> list[RunResult | RunFailure]:
+    with Progress(*columns, disable=not show_progress, transient=False) as progress:  # type: ignore[arg-type]
         task = progress.add_task("simulating", total=len(specs))
         try:
             if workers == 1:
@@ -73,7 +101,7 @@ def run_all(
                     results[i] = _safe_run(spec, out)
                     progress.advance(task)
             else:
-                with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint) as pool:
+                with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
                     futures = {pool.submit(_safe_run, spec, out): i for i, spec in enumerate(specs)}
                     try:
                         for fut in as_completed(futures):
@@ -86,6 +114,8 @@ def run_all(
                             if not fut.cancelled():
                                 results[i] = fut.result()
                         raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             progress.update(task, description="interrupted")
+            if signals is not None:
+                signals.append(int(signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT))
     return [r if r is not None else RunFailure(specs[i], INTERRUPTED) for i, r in enumerate(results)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,8 +23,10 @@ SPEC_COLUMNS = ("group", "pipeline", "workload", "system", "label", "predictor",
 
 
 def run_slug(spec: RunSpec) -> str:
+    from ipa_energy.config.validation import safe_filename
+
     raw = f"{spec.group}_{spec.pipeline}_{spec.workload}_{spec.label}_{spec.predictor}_s{spec.seed}"
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "-", raw)
+    return safe_filename(raw.replace(" ", "-"))  # the names bench wrote before safe_filename
 
 
 def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Iterable[str] | None = None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from ipa_energy.cli.output import clean
+from ipa_energy.cli.params import DURATION_S, INTERVAL_S, OUT_FILE, PORT, POWER_W, WAIT_S, Number
 from ipa_energy.errors import ConfigError
 
 METER_CHOICES = ("auto", "rapl", "perf", "nvml", "model")
@@ -27,8 +28,8 @@ def exit_status(returncode: int) -> int:
 
 
 def _meter_options(f: Any) -> Any:
-    f = click.option("--active-w-per-core", type=float, help="Model meter: active watts per busy core.")(f)
-    f = click.option("--idle-w", type=float, help="Model meter: idle watts of the machine.")(f)
+    f = click.option("--active-w-per-core", type=POWER_W, help="Model meter: active watts per busy core.")(f)
+    f = click.option("--idle-w", type=POWER_W, help="Model meter: idle watts of the machine.")(f)
     f = click.option("--power-model", help="Model meter: coefficients file (from 'energy calibrate') or table row.")(f)
     f = click.option("--powercap-root", type=click.Path(file_okay=False), default="/sys/class/powercap",
                      show_default=True, help="Root of the powercap sysfs tree (RAPL).")(f)
@@ -88,8 +89,8 @@ def parse(file: str, as_json: bool) -> None:
 # ---- measure ---------------------------------------------------------------------------------------
 @energy.command(context_settings={"ignore_unknown_options": True})
 @_meter_options
-@click.option("--interval-s", type=float, default=1.0, show_default=True, help="Sampling interval of the log.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Write the per-second CSV log here.")
+@click.option("--interval-s", type=INTERVAL_S, default=1.0, show_default=True, help="Sampling interval of the log.")
+@click.option("--log", "log_path", type=OUT_FILE, help="Write the per-second CSV log here.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w: float | None,
@@ -164,10 +165,11 @@ def measure(meter_name: str, powercap_root: str, power_model: str | None, idle_w
 # ---- monitor ---------------------------------------------------------------------------------------
 @energy.command()
 @_meter_options
-@click.option("--interval-s", type=float, default=1.0, show_default=True, help="Seconds between screen updates.")
-@click.option("--duration-s", "--duration", type=float, help="Stop after this many seconds (default: Ctrl-C).")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Also write the CSV log here.")
-@click.option("--prometheus-port", type=int, help="Serve Prometheus metrics on this port (127.0.0.1).")
+@click.option("--interval-s", type=INTERVAL_S, default=1.0, show_default=True, help="Seconds between screen updates.")
+@click.option("--duration-s", "--duration", type=DURATION_S, help="Stop after this many seconds (default: Ctrl-C).")
+@click.option("--log", "log_path", type=OUT_FILE, help="Also write the CSV log here.")
+@click.option("--prometheus-port", type=PORT,
+              help="Serve Prometheus metrics on this port (127.0.0.1); 0 picks a free port and prints it.")
 def monitor(meter_name: str, powercap_root: str, power_model: str | None, idle_w: float | None,
             active_w_per_core: float | None, interval_s: float, duration_s: float | None, log_path: str | None,
             prometheus_port: int | None) -> None:
@@ -186,7 +188,8 @@ def monitor(meter_name: str, powercap_root: str, power_model: str | None, idle_w
         from ipa_energy.energy.prometheus import PrometheusExporter
 
         exporter = PrometheusExporter(meter)
-        exporter.serve(prometheus_port)
+        bound = exporter.serve(prometheus_port)
+        click.echo(f"prometheus metrics on http://127.0.0.1:{bound}/metrics", err=True)
     console = Console()
     totals: dict[str, float] = {}
     t_start = time.monotonic()
@@ -260,7 +263,7 @@ class _NoLive:
               help="none | rolling[:N] | ewma[:ALPHA] | savgol[:N] (N in samples).")
 @click.option("--domain", default="auto", show_default=True,
               help="pkg, ram, cores, gpu, psys, cpu, total (run logs), or auto: pkg, else cpu, else total.")
-@click.option("--out", type=click.Path(dir_okay=False), default="energy.png", show_default=True,
+@click.option("--out", type=OUT_FILE, default="energy.png", show_default=True,
               help="PNG file to write.")
 @click.option("--title", help="Figure title (default: the log names).")
 def plot(logs: tuple[str, ...], per: str, smooth: str, domain: str, out: str, title: str | None) -> None:
@@ -277,10 +280,10 @@ def plot(logs: tuple[str, ...], per: str, smooth: str, domain: str, out: str, ti
 @energy.command()
 @click.option("--powercap-root", type=click.Path(file_okay=False), default="/sys/class/powercap", show_default=True,
               help="Root of the powercap sysfs tree (RAPL).")
-@click.option("--max-cores", type=int, help="Highest load level (default: all logical CPUs).")
-@click.option("--step-s", type=float, default=20.0, show_default=True, help="Seconds measured per load level.")
-@click.option("--settle-s", type=float, default=3.0, show_default=True, help="Seconds to settle before each.")
-@click.option("--out", type=click.Path(dir_okay=False), default="power_model.json", show_default=True,
+@click.option("--max-cores", type=Number("cores"), help="Highest load level (default: all logical CPUs).")
+@click.option("--step-s", type=INTERVAL_S, default=20.0, show_default=True, help="Seconds measured per load level.")
+@click.option("--settle-s", type=WAIT_S, default=3.0, show_default=True, help="Seconds to settle before each.")
+@click.option("--out", type=OUT_FILE, default="power_model.json", show_default=True,
               help="Where to write the fitted coefficients (the model meter reads this file).")
 @click.option("--name", help="Model name (default: calibrated-<host>).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

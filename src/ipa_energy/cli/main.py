@@ -53,18 +53,31 @@ def cli() -> None:
     """Adapt multi-stage ML inference pipelines for accuracy, cost and energy."""
 
 
+def _usage_line(e: click.UsageError) -> str:
+    """A usage error as one line: the message and where the help is (click would print three)."""
+    path = e.ctx.command_path if e.ctx is not None else "ipa-energy"
+    return f"error: {e.format_message()} (see '{path} --help')"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; library errors become one line on stderr and exit status 2 (no traceback)."""
+    """Run the CLI; bad input becomes one line on stderr and exit status 2 (no traceback)."""
     try:
         cli.main(args=argv, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as e:
+        click.echo(_usage_line(e), err=True)
+        sys.exit(e.exit_code)
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
     except (ConfigError, IpaEnergyError) as e:
         click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except MemoryError:
+        # a backstop: the value rules (config/validation.py) bound every size a user can type
+        click.echo("error: out of memory: an input is too large for this machine", err=True)
         sys.exit(2)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)

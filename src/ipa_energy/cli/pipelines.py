@@ -65,10 +65,10 @@ def show(name_or_path: str, profile: str | None, as_json: bool) -> None:
     pr = p.presets
     w = pr.weights
     click.echo(f"  presets: weights accuracy {w.accuracy} cost {w.cost} batch {w.batch}")
-    click.echo(f"    fa2-low   {dict(pr.fa2_low)}")
-    click.echo(f"    fa2-high  {dict(pr.fa2_high)}")
-    click.echo(f"    rim-high  {dict(pr.rim_high_replicas)}")
-    click.echo(f"    rim-low   {dict(pr.rim_low_replicas)}")
+    click.echo(f"    fa2-low   {_pairs(pr.fa2_low)}")
+    click.echo(f"    fa2-high  {_pairs(pr.fa2_high)}")
+    click.echo(f"    rim-high  {_pairs(pr.rim_high_replicas)}")
+    click.echo(f"    rim-low   {_pairs(pr.rim_low_replicas)}")
     click.echo("  systems (problem built for rate x (1 + headroom)):")
     for name, spec in _system_specs(p).items():
         click.echo(f"    {name:<11} {spec.describe()}")
@@ -172,3 +172,8 @@ def rayservice(name_or_path: str, out_path: str, system: str, rate_rps: float, i
     stages = ", ".join(f"{s.name}={c.variant} x{c.replicas} b{c.batch}" for s, c in zip(p.stages, config.stages,
                                                                                         strict=True))
     click.echo(f"wrote {out_path}: RayService {doc['metadata']['name']} ({stages}); apply with kubectl apply -f")
+
+
+def _pairs(mapping: object) -> str:
+    """``stage=value, ...``: a mapping as text, not a Python repr."""
+    return ", ".join(f"{k}={v}" for k, v in dict(mapping).items())  # type: ignore[call-overload]

@@ -6,23 +6,13 @@ import datetime as dt
 import json
 import os
 import platform
+import sys
 from typing import Any
 
 import click
 
+from ipa_energy.cli.params import OUT_FILE, Number, NumberList
 from ipa_energy.errors import ConfigError
-
-
-def _ints(text: str | None, field: str) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        values = tuple(int(x) for x in text.replace(",", " ").split())
-    except ValueError:
-        raise ConfigError(f"expected integers separated by commas (got {text!r})", field=field) from None
-    if not values or any(v < 1 for v in values):
-        raise ConfigError(f"expected positive integers (got {text!r})", field=field)
-    return values
 
 
 def read_pipeline_spec(name_or_path: str) -> Any:
@@ -45,19 +35,21 @@ def _meter_factory(name: str) -> Any:
 
 @click.command()
 @click.option("--pipeline", required=True, help="Shipped pipeline name or YAML path.")
-@click.option("--batches", default="1,2,4,8", show_default=True, help="Batch sizes, comma separated.")
-@click.option("--cores", help="Core counts to profile, comma separated (default: each variant's own).")
-@click.option("--repeats", type=click.IntRange(min=1), default=20, show_default=True, help="Timed batches.")
-@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed batches.")
+@click.option("--batches", type=NumberList("batch"), default="1,2,4,8", show_default=True,
+              help="Batch sizes, comma separated.")
+@click.option("--cores", type=NumberList("cores"),
+              help="Core counts to profile, comma separated (default: each variant's own).")
+@click.option("--repeats", type=Number("count"), default=20, show_default=True, help="Timed batches.")
+@click.option("--warmup", type=Number("count0"), default=3, show_default=True, help="Untimed batches.")
 @click.option("--variants", help="Only these variants, comma separated (default: all).")
 @click.option("--meter", default="auto", show_default=True, help="Energy meter (auto, model, rapl, perf, none).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Model cache (default: user cache).")
-@click.option("--image-size", type=int, help="Input side for torchvision models (smaller = faster).")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the profile CSV here.")
+@click.option("--image-size", type=Number("image_px"), help="Input side for torchvision models (smaller = faster).")
+@click.option("--out", type=OUT_FILE, help="Write the profile CSV here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the measurements as JSON lines.")
 def profile(
-    pipeline: str, batches: str, cores: str | None, repeats: int, warmup: int, variants: str | None,
-    meter: str, cache_dir: str | None, image_size: int | None, out: str | None, as_json: bool,
+    pipeline: str, batches: tuple[int, ...], cores: tuple[int, ...] | None, repeats: int, warmup: int,
+    variants: str | None, meter: str, cache_dir: str | None, image_size: int | None, out: str | None, as_json: bool,
 ) -> None:
     """Warm up, then measure latency percentiles, throughput, CPU time and energy per batch of every
     variant; the CSV is a profile table that solve, simulate and serve accept in place of the reference."""
@@ -69,8 +61,8 @@ def profile(
     from ipa_energy.loadgen import inputs_for
     from ipa_energy.profiles import ProfileTable, save_profile
 
-    batch_list = _ints(batches, "--batches") or (1,)
-    core_list = _ints(cores, "--cores")
+    batch_list = batches or (1,)
+    core_list = cores
     only = set(variants.replace(",", " ").split()) if variants else None
     spec = read_pipeline_spec(pipeline)
     stages = local_stages(spec.stages, cache_dir=cache_dir, image_size=image_size)
@@ -87,7 +79,10 @@ def profile(
     )
     label = f"ipa-energy profile {dt.date.today().isoformat()} {platform.node() or 'host'} cpus={os.cpu_count()}"
     points = []
-    with Progress(transient=True, disable=as_json) as bar:
+    from rich.console import Console
+
+    # progress only on a terminal (stderr), never in a pipe or a log
+    with Progress(transient=True, disable=as_json or not sys.stderr.isatty(), console=Console(stderr=True)) as bar:
         task = bar.add_task("profiling", total=total)
         for stage_name, vs in stages:
             next_pool = None
@@ -114,7 +109,6 @@ def profile(
         for p in points:
             click.echo(json.dumps(p.__dict__))
         return
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"profile of {spec.name} ({label})")
@@ -128,6 +122,6 @@ def profile(
         )
     Console().print(t)
     if points:
-        click.echo(f"energy: {points[0].energy_source}; weights: {sorted({p.weights for p in points})}")
+        click.echo(f"energy: {points[0].energy_source}; weights: {', '.join(sorted({p.weights for p in points}))}")
     if out:
         click.echo(f"wrote {out}")

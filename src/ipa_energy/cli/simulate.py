@@ -10,6 +10,7 @@ import click
 
 from ipa_energy.cli.grid_options import grid_options, grid_spec_fields
 from ipa_energy.cli.output import clean, print_metrics
+from ipa_energy.cli.params import DURATION_S, INTERVAL_S, LOAD_SCALE, OUT_DIR, RATE_RPS, SEED, WEIGHT
 
 
 @click.command()
@@ -18,27 +19,29 @@ from ipa_energy.cli.output import clean, print_metrics
 @click.option("--system", default="ipa", show_default=True, help="System preset.")
 @click.option("--predictor", default=None,
               help="Load predictor (default: the system's own, gbm-q90 for ipa, lstm for ipa-paper).")
-@click.option("--load-scale", type=float, default=1.0, show_default=True, help="Multiply the trace by K.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of arrivals and noise.")
-@click.option("--interval-s", type=float, default=10.0, show_default=True, help="Adaptation interval.")
-@click.option("--duration-s", type=float, help="Stop after this many seconds (default: whole trace).")
-@click.option("--initial-rate", "initial_rate_rps", type=float,
+@click.option("--load-scale", type=LOAD_SCALE, default=1.0, show_default=True, help="Multiply the trace by K.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of arrivals and noise.")
+@click.option("--interval-s", type=INTERVAL_S, default=10.0, show_default=True, help="Adaptation interval.")
+@click.option("--duration-s", "--duration", type=DURATION_S,
+              help="Stop after this many seconds (default: whole trace).")
+@click.option("--initial-rate", "initial_rate_rps", type=RATE_RPS,
               help="Requests/s the first decision plans for when the workload has no recorded history "
                    "(user traces); bundled workloads start from the 120 s of trace before their window.")
-@click.option("--energy-weight", type=float, help="Override the system's energy weight.")
+@click.option("--energy-weight", type=WEIGHT, help="Override the system's energy weight.")
 @click.option("--world-profile", type=click.Path(dir_okay=False),
               help="Profile CSV of what the simulated machines really do (default: the planning profile); "
                    "the optimizer still plans with the pipeline's profile and learns the difference.")
 @click.option("--no-learn", is_flag=True,
               help="Static planning: decide from the offline profile only, ignore what the run observes.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+@click.option("--out", "out_dir", type=OUT_DIR,
               help="Append the per-second timeline and the decisions here as the run goes.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier run's files in --out (default: refuse).")
 @grid_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (every figure of the text output).")
 def simulate(
     pipeline: str, workload: str, system: str, predictor: str | None, load_scale: float, seed: int,
     interval_s: float, duration_s: float | None, initial_rate_rps: float | None, energy_weight: float | None,
-    world_profile: str | None, no_learn: bool, out_dir: str | None, as_json: bool, **grid: Any,
+    world_profile: str | None, no_learn: bool, out_dir: str | None, overwrite: bool, as_json: bool, **grid: Any,
 ) -> None:
     """Simulate one system adapting a pipeline under a workload."""
     from ipa_energy.bench.tables import run_slug
@@ -52,6 +55,10 @@ def simulate(
         learn=not no_learn, world_profile=world_profile, **grid_spec_fields(**grid),
     )
     grid_of(spec)  # a bad carbon source or cap fails here, before any work
+    if out_dir:
+        from ipa_energy.config.validation import claim_outputs
+
+        claim_outputs(out_dir, [f"{run_slug(spec)}_*.csv"], "--out", overwrite=overwrite)
     result = execute(spec, out_dir=Path(out_dir) if out_dir else None, prefix=run_slug(spec))
     if as_json:
         click.echo(json.dumps(clean(result.metrics)))

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ipa_energy.cli.params import OUT_FILE, RATE_RPS
 from ipa_energy.errors import ConfigError
 from ipa_energy.optimize.problem import Decision, Problem
 from ipa_energy.optimize.solvers import DEFAULT_SOLVER, SOLVERS, get_solver
@@ -43,9 +44,9 @@ def _print_human(d: Decision) -> None:
     help=f"Solver by name: {', '.join(SOLVERS.names())} (default: {DEFAULT_SOLVER}, or the system's own).",
 )
 @click.option("--pipeline", help="A shipped pipeline name (instead of PROBLEM_FILE).")
-@click.option("--rate", type=float, help="Arrival rate in requests/s (with --pipeline).")
+@click.option("--rate", type=RATE_RPS, help="Arrival rate in requests/s (with --pipeline).")
 @click.option("--system", default="ipa", show_default=True, help="System preset (with --pipeline).")
-@click.option("--save-problem", type=click.Path(dir_okay=False), help="Write the problem JSON here.")
+@click.option("--save-problem", type=OUT_FILE, help="Write the problem JSON here.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def solve(
     problem_file: str | None,
@@ -58,7 +59,7 @@ def solve(
 ) -> None:
     """Choose variant, batch and replicas per stage for one arrival rate.
 
-    PROBLEM_FILE is the canonical problem JSON (see docs/solve.md). An infeasible problem prints
+    PROBLEM_FILE is the canonical problem JSON (see docs/solvers.md). An infeasible problem prints
     feasible=false with the binding constraint and exits 0; malformed input exits 2.
     """
     if (problem_file is None) == (pipeline is None):

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ipa_energy.config.validation import StrictModel, load_mapping, parse_model
+from ipa_energy.config.validation import StrictModel, check_number, load_mapping, parse_model
 from ipa_energy.errors import ConfigError, UnknownNameError
 
 
@@ -42,10 +42,9 @@ class PowerModel:
     source: str
 
     def __post_init__(self) -> None:
-        if self.idle_w < 0:
-            raise ConfigError(f"must be >= 0 (got {self.idle_w})", field="idle_w")
-        if self.active_w_per_core < 0:
-            raise ConfigError(f"must be >= 0 (got {self.active_w_per_core})", field="active_w_per_core")
+        # finite and >= 0 on every path (file, table, CLI flags, code): a NaN would poison every estimate
+        check_number(self.idle_w, "power_w", "idle_w")
+        check_number(self.active_w_per_core, "power_w", "active_w_per_core")
 
     def power_w(self, busy_cores: float) -> float:
         return self.idle_w + self.active_w_per_core * busy_cores

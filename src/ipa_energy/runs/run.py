@@ -38,7 +38,15 @@ from ipa_energy.errors import ConfigError
 from ipa_energy.runs.grid import Grid, factory_counts, grid_of, timed_factory
 from ipa_energy.runs.learning import RunLearning, no_learning_metrics
 from ipa_energy.runs.metrics import run_metrics
-from ipa_energy.runs.records import RowWriter, cap_step_columns, energy_row, grid_columns, step_row, timeline_row
+from ipa_energy.runs.records import (
+    RowWriter,
+    cap_step_columns,
+    config_str,
+    energy_row,
+    grid_columns,
+    step_row,
+    timeline_row,
+)
 from ipa_energy.runs.spec import RunSpec
 
 
@@ -46,11 +54,13 @@ from ipa_energy.runs.spec import RunSpec
 class RunHooks:
     """Optional callbacks: ``on_backend`` gets the backend once built (e.g. to wire signals to
     ``request_stop``); ``on_start`` a one-line description when serving starts; ``on_progress`` the
-    pipeline time and the run's duration after each interval."""
+    pipeline time and the run's duration after each interval; ``on_second`` each closed second's record."""
 
     on_backend: Callable[[Backend], None] | None = None
     on_start: Callable[[str], None] | None = None
     on_progress: Callable[[float, float], None] | None = None
+    #: each closed second's record, as it is written (live exporters, e.g. Prometheus in ``serve``)
+    on_second: Callable[[Any], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,8 @@ def execute(
         for rec in backend.seconds()[len(timeline):]:
             row = {**timeline_row(rec, stage_names), **grid_columns(rec, grid.source, grid.cap)}
             timeline.append(row)
+            if hooks.on_second is not None:
+                hooks.on_second(rec)
             if writers:
                 writers["timeline"].write(row)
                 writers["energy"].write(energy_row(rec, stage_names))
@@ -165,7 +177,7 @@ def execute(
         backend.start(first.config)
         if hooks.on_start is not None:
             hooks.on_start(f"serving {pipeline.name} on {spec.backend} ({len(arrivals)} requests over "
-                           f"{duration_s:g} s), first configuration {first.config}")
+                           f"{duration_s:g} s), first configuration {config_str(first.config)}")
         try:
             run_adaptation(
                 backend, backend_clock(backend), policy, duration_s=duration_s,

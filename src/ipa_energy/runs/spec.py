@@ -60,6 +60,17 @@ class RunSpec:
     #: ray backend: join the Ray cluster at this address (None: start a local instance, shut it down after)
     ray_address: str | None = None
 
+    def __post_init__(self) -> None:
+        """The value rules of ``config.validation`` (the same for CLI flags, experiment YAML and code)."""
+        from ipa_energy.config.validation import check_number
+
+        for name, rule in _RULES.items():
+            value = getattr(self, name)
+            if value is not None:
+                check_number(value, rule, name)
+        for key, value in self.weights:
+            check_number(value, "weight", f"weights.{key}")
+
     @property
     def label(self) -> str:
         parts = [self.system]
@@ -76,5 +87,12 @@ class RunSpec:
         d["carbon_options"] = dict(self.carbon_options)
         return d
 
+
+#: RunSpec field -> its rule in ``config.validation.RULES``
+_RULES = {
+    "seed": "seed", "load_scale": "load_scale", "interval_s": "interval_s", "duration_s": "duration_s",
+    "initial_rate_rps": "rate_rps", "time_scale": "time_scale", "max_batch_wait_s": "wait_s",
+    "image_size": "image_px",
+}
 
 __all__ = ["RunSpec"]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from ipa_energy.errors import ConfigError
 from ipa_energy.registry import Registry
 from ipa_energy.workloads.trace import Workload
 
@@ -20,11 +21,21 @@ ARRIVAL_PROCESSES: Registry[Callable[..., NDArray[np.float64]]] = Registry(
 )
 
 
+#: the most requests one run generates (each arrival is 8 bytes, plus the simulator's per-request state)
+MAX_ARRIVALS = 2e8
+
+
 def arrival_times(workload: Workload, seed: int, *, process: str = "poisson") -> NDArray[np.float64]:
     """Sorted arrival times in seconds from the start of the run, by the registered ``process``.
 
     Every arrival of second ``k`` lies in ``[k, k+1)``.
     """
+    expected = float(np.sum(workload.rates_rps))
+    if not expected <= MAX_ARRIVALS:
+        raise ConfigError(
+            f"the trace asks for {expected:.3g} requests, more than the {MAX_ARRIVALS:.0e} one run can hold "
+            "in memory; lower the load scale or the duration", field="load_scale",
+        )
     times: NDArray[np.float64] = ARRIVAL_PROCESSES.create(process, field="process", workload=workload, seed=seed)
     return times
 

@@ -51,7 +51,7 @@ def test_evaluate_defaults_to_the_test_days(trace_file: Path) -> None:
 def test_evaluate_rejects_empty_range(trace_file: Path) -> None:
     res = CliRunner().invoke(predictor, ["evaluate", "--trace", str(trace_file), "--first-day", "5"])
     assert res.exit_code != 0
-    assert "no gap-free evaluation window" in str(res.exception)
+    assert "beyond the trace" in str(res.exception)  # found before any scoring
 
 
 def test_train_writes_weights(trace_file: Path, tmp_path: Path) -> None:
@@ -76,4 +76,5 @@ def test_train_without_held_out_days(trace_file: Path, tmp_path: Path) -> None:
         "--max-windows", "16",
     ])
     assert res.exit_code != 0
-    assert "no gap-free window after day 14" in str(res.exception)
+    assert "14 days leave nothing to score" in str(res.exception)
+    assert not (tmp_path / "w.npz").exists()  # refused before training

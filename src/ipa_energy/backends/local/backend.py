@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol
@@ -117,6 +117,8 @@ class LocalBackend(Backend):
         self._stop = False
         self._admitting = True
         self._replaced = 0
+        #: called with one line when a replica dies and is replaced (``serve`` prints it as it happens)
+        self.on_worker_replaced: Callable[[str], None] | None = None
         self._start_failures = 0
         self._started = False
         self._closed = False
@@ -414,6 +416,11 @@ class LocalBackend(Backend):
         batch = w.batch or []
         w.batch = None
         self._inflight.pop(w.batch_id, None)
+        if self.on_worker_replaced is not None:
+            self.on_worker_replaced(
+                f"replica {w.variant.name} of stage {st.name!r} (pid {w.pid}) exited with code {w.proc.exitcode} "
+                f"at t={now:.1f} s; replacing it ({len(batch)} request(s) of its batch retried or failed)"
+            )
         for r in reversed(batch):
             r.attempts += 1
             if r.attempts < self.max_attempts:

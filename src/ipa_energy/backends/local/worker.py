@@ -22,7 +22,10 @@ from ipa_energy.models.spec import ModelSpec
 
 
 def worker_main(conn: Connection, spec: ModelSpec, threads: int) -> None:
+    from ipa_energy.config.process import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # a replica never outlives the server that started it (even after SIGKILL)
     t0 = time.perf_counter()
     try:
         import torch
