@@ -268,3 +268,12 @@ def test_property_any_magnitude(p: Problem) -> None:
             assert all(s.replicas >= 1 for s in d.stages), (name, d)
         return
     check_against_brute(p)
+
+
+def test_milp_tells_apart_options_closer_than_highs_default_tolerance() -> None:
+    # found by the property test: two batches 4e-9 apart in objective; HiGHS's default optimality
+    # tolerance (1e-7) let ipa-milp return the worse one
+    v = Variant("v0", 0.3, 1, (ProfilePoint(1, 1.0, 1.0), ProfilePoint(2, 1e-10, 10.0)))
+    p = validate_problem(Problem(1.0, 1.0, (Stage("s0", (v,)),), max_replicas=1, accuracy_method="sum",
+                                 idle_power_w_per_core=0.0, weights=Weights(accuracy=1.0, energy=1e-9)))
+    check_against_brute(p)

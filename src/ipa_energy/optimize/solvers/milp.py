@@ -43,6 +43,9 @@ from ipa_energy.optimize.solvers.base import Solver
 
 #: HiGHS feasibility tolerances used by both MILP solvers (defaults are 1e-6 / 1e-7).
 FEASIBILITY_TOL = 1e-9
+#: HiGHS dual feasibility (optimality) tolerance, its smallest allowed value (default 1e-7): an option
+#: better by less than this is not told apart (dp and brute are exact).
+OPTIMALITY_TOL = 1e-10
 #: Largest coefficient, bound or cost a MILP is given: past it doubles are no longer exact integers and
 #: HiGHS's tolerances (and its 1e20 "infinity") decide instead of the model. Larger raises SolverError.
 MAX_COEFFICIENT = 2.0**53
@@ -163,6 +166,8 @@ class LinearModel:
             ("mip_abs_gap", 0.0),
             ("mip_feasibility_tolerance", FEASIBILITY_TOL),
             ("primal_feasibility_tolerance", FEASIBILITY_TOL),
+            # optimality: objective differences below HiGHS's default 1e-7 would otherwise be ignored
+            ("dual_feasibility_tolerance", OPTIMALITY_TOL),
             ("time_limit", deadline.remaining_s()),
         ):
             h.setOptionValue(name, value)
