@@ -1,4 +1,7 @@
-"""Request inputs: real held-out data where the pipeline has a dataset, random images otherwise."""
+"""Request inputs: real held-out data where the pipeline has a dataset, random images otherwise.
+
+A source may define ``score(output, label) -> float`` in [0, 1] (segmentation: IoU); without one a
+request scores 1 when its output equals its label (classification)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,30 @@ class DigitsInputs:
         return self.canvases[j], int(self.labels[j])
 
 
+class SegmentInputs:
+    """Held-out segmentation scenes (the nuclei test rows, then held-out synthetic scenes), each a
+    (2, H, W) request (image + seed-point prompts) labelled with its ground-truth label image; a request's
+    score is its matched mean IoU (:func:`ipa_energy.models.segment.iou.instance_iou`)."""
+
+    def __init__(self, seed: int = 0, scenes: int = 3) -> None:
+        from ipa_energy.models.segment.data import as_request, test_scenes
+
+        chosen = test_scenes(scenes)
+        self.requests = [as_request(s) for s in chosen]
+        self.labels = [s.labels for s in chosen]
+        self._order = np.random.default_rng(seed).integers(0, len(chosen), size=1 << 16)
+
+    def get(self, i: int) -> tuple[Any, Any]:
+        j = int(self._order[i % len(self._order)])
+        return self.requests[j], self.labels[j]
+
+    @staticmethod
+    def score(output: Any, label: Any) -> float:
+        from ipa_energy.models.segment.iou import instance_iou
+
+        return instance_iou(output, label).mean_iou
+
+
 class RandomImageInputs:
     """Random RGB images in [0, 1] (for models with no dataset here); unlabelled, so accuracy is None."""
 
@@ -37,10 +64,14 @@ class RandomImageInputs:
         return self.images[i % len(self.images)], None
 
 
-def inputs_for(family: str, seed: int = 0, image_px: int | None = None) -> DigitsInputs | RandomImageInputs:
+def inputs_for(
+    family: str, seed: int = 0, image_px: int | None = None
+) -> DigitsInputs | RandomImageInputs | SegmentInputs:
     """The input source for a model family's first stage."""
     if family == "digits":
         return DigitsInputs(seed)
+    if family in ("unet", "sam"):
+        return SegmentInputs(seed)
     if family == "torchvision":
         return RandomImageInputs(image_px or 224, seed)
     raise ConfigError(f"no input source for model family {family!r}", field="family")
