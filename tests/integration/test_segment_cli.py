@@ -30,3 +30,17 @@ def test_serve_segment_reports_measured_iou(tmp_path: Path) -> None:
     assert r["completed"] > 0 and r["failed"] == 0
     # fa2-high fixes unet-l: its requests are scored by matched mean IoU on held-out scenes
     assert 0.5 < r["accuracy"] <= 1.0
+
+
+def test_profile_last_stage_runs_only_the_selected_variant() -> None:
+    """The last stage needs no outputs for a next stage: only the selected variant runs (SAM, listed
+    after it, would take minutes per image)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ipa_energy.cli.main", "profile", "--pipeline", "segment", "--variants", "unet-s",
+         "--batches", "1", "--repeats", "2", "--warmup", "0", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    points = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert [(p["variant"], p["batch"], p["repeats"]) for p in points] == [("unet-s", 1, 2)]
+    assert points[0]["weights"].startswith("trained")
