@@ -1,7 +1,7 @@
 """``segment bench``: latency, energy and IoU per segmentation model, each in its own meter window.
 
-For every model, in turn: build it (not timed), start a fresh meter and its per-second log
-(``energy/<model>.csv``), open a window, segment every image (each timed), close the window. Energy per
+For every model, in turn: build it and run ``warmup`` untimed images, start a fresh meter and its
+per-second log (``energy/<model>.csv``), open a window, segment every image (each timed), close the window. Energy per
 image = the window's energy / images; nothing is cut out of a shared trace afterwards. IoU is computed
 against the ground truth only where the weights are real (``trained`` or ``checkpoint``); for
 random-init SAM ``mean_iou`` is empty. Outputs: ``summary.csv``, ``energy/<model>.csv``,
@@ -79,6 +79,7 @@ def run_segment_bench(
     *,
     models: Sequence[str] = DEFAULT_MODELS,
     images: int = 1,
+    warmup: int = 1,
     meter: str = "auto",
     sam_mode: str = "points",
     checkpoint: str | None = None,
@@ -100,6 +101,10 @@ def run_segment_bench(
         if progress:
             progress(f"{name}: building")
         runner, weights, n_params = _runner(name, sam_mode, checkpoint, cache_dir)
+        for k in range(warmup):  # untimed, outside the window: one-time start-up costs are not per image
+            if progress:
+                progress(f"{name}: warm-up {k + 1}/{warmup}")
+            runner.run(requests[k % len(requests)])
         m = None if meter == "none" else (
             get_meter(meter, pids=[os.getpid()]) if meter in ("auto", "model") else get_meter(meter)
         )

@@ -33,6 +33,8 @@ def iou(pred: str, gt: str, as_json: bool) -> None:
               "also sam-vit-l, sam-vit-h).")
 @click.option("--images", type=click.IntRange(min=1), default=1, show_default=True,
               help="Held-out images: the nuclei test rows, then held-out synthetic scenes.")
+@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Untimed images per model before its meter window opens.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/segment", show_default=True,
               help="Output directory.")
 @click.option("--meter", default="auto", show_default=True, help="Energy meter (auto, model, rapl, perf, none).")
@@ -43,8 +45,8 @@ def iou(pred: str, gt: str, as_json: bool) -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Model cache (default: user cache).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary rows as JSON lines.")
 def bench(
-    models: str | None, images: int, out_dir: str, meter: str, sam_mode: str, checkpoint: str | None,
-    cache_dir: str | None, as_json: bool,
+    models: str | None, images: int, warmup: int, out_dir: str, meter: str, sam_mode: str,
+    checkpoint: str | None, cache_dir: str | None, as_json: bool,
 ) -> None:
     """Latency and energy per image of each model (its own meter window), IoU where weights are real;
     writes OUT/summary.csv, OUT/energy/<model>.csv, energy plots and OUT/report.md."""
@@ -59,8 +61,8 @@ def bench(
 
         raise ConfigError("a checkpoint is for SAM models, none selected", field="--checkpoint")
     rows = run_segment_bench(
-        out_dir, models=names, images=images, meter=meter, sam_mode=sam_mode, checkpoint=checkpoint,
-        cache_dir=cache_dir, progress=None if as_json else (lambda m: click.echo(m, err=True)),
+        out_dir, models=names, images=images, warmup=warmup, meter=meter, sam_mode=sam_mode,
+        checkpoint=checkpoint, cache_dir=cache_dir, progress=None if as_json else (lambda m: click.echo(m, err=True)),
     )
     for r in rows:
         if as_json:

@@ -143,7 +143,9 @@ def test_segment_bench_measures_trained_models_and_leaves_random_init_iou_empty(
         return real_runner(name, sam_mode, checkpoint, cache_dir)
 
     monkeypatch.setattr(bench, "_runner", runner)
-    rows = bench.run_segment_bench(tmp_path, models=("unet-s", "unet-l", "sam-vit-b"), images=1, meter="model")
+    rows = bench.run_segment_bench(
+        tmp_path, models=("unet-s", "unet-l", "sam-vit-b"), images=1, meter="model"
+    )
     by = {r.model: r for r in rows}
     assert by["unet-l"].mean_iou == pytest.approx(unet.metadata("unet-l")["held_out"]["nuclei_test"]["mean_iou"])
     assert by["unet-s"].mean_iou != by["unet-l"].mean_iou  # each model's own masks are scored
