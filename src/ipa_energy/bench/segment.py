@@ -1,12 +1,12 @@
 """``segment bench``: latency, energy and IoU per segmentation model, each in its own meter window.
 
 For every model, in turn: build it and run ``warmup`` untimed images, start a fresh meter and its
-per-second log (``energy/<model>.csv``), open a window, segment every image (each timed), close the window. Energy per
-image = the window's energy / images; nothing is cut out of a shared trace afterwards. IoU is computed
-against the ground truth only where the weights are real (``trained`` or ``checkpoint``); for
-random-init SAM ``mean_iou`` is empty. Outputs: ``summary.csv``, ``energy/<model>.csv``,
-``energy_<model>.png`` and ``energy_over_time.png`` (per-second power, per-minute average, smoothed),
-``report.md``.
+per-second log (``energy/<model>.csv``), open a window, segment every image (each timed; repeated in
+rounds until ``min_time_s`` has passed), close the window. Energy per image = the window's energy /
+timed runs; nothing is cut out of a shared trace afterwards. IoU is computed against the ground truth
+only where the weights are real (``trained`` or ``checkpoint``); for random-init SAM ``mean_iou`` is
+empty. Outputs: ``summary.csv``, ``energy/<model>.csv``, ``energy_<model>.png`` and
+``energy_over_time.png`` (per-second power, per-minute average, smoothed), ``report.md``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ DEFAULT_MODELS = ("unet-s", "unet-m", "unet-l", "sam-vit-b")
 SEGMENT_MODELS = ("unet-s", "unet-m", "unet-l", "sam-vit-b", "sam-vit-l", "sam-vit-h")
 SUMMARY_COLUMNS = (
     "model", "images", "weights", "latency_s_per_image", "energy_j_per_image", "energy_source", "energy_scope",
-    "mean_iou", "foreground_iou", "instances", "matched", "params", "mode",
+    "mean_iou", "foreground_iou", "instances", "matched", "params", "mode", "runs",
 )
 
 
@@ -35,6 +35,8 @@ SUMMARY_COLUMNS = (
 class SegmentRow:
     model: str
     images: int
+    #: timed runs (images x rounds): latency and energy per image are means over them
+    runs: int
     #: "trained", "checkpoint" or "random-init"
     weights: str
     latency_s_per_image: float
@@ -80,6 +82,7 @@ def run_segment_bench(
     models: Sequence[str] = DEFAULT_MODELS,
     images: int = 1,
     warmup: int = 1,
+    min_time_s: float = 5.0,
     meter: str = "auto",
     sam_mode: str = "points",
     checkpoint: str | None = None,
@@ -116,12 +119,20 @@ def run_segment_bench(
             if sampler is not None and m is not None:
                 sampler.start()
                 m.begin_window(name)
-            for i, req in enumerate(requests):
-                if progress:
-                    progress(f"{name}: image {i + 1}/{len(requests)}")
-                t0 = time.perf_counter()
-                preds.append(np.asarray(runner.run(req))[0])
-                latencies.append(time.perf_counter() - t0)
+            # every image once, then again in rounds until min_time_s has passed (fast models get several
+            # timed runs, SAM one); IoU is scored on the first round's masks
+            t_start = time.perf_counter()
+            rounds = 0
+            while rounds == 0 or time.perf_counter() - t_start < min_time_s:
+                for i, req in enumerate(requests):
+                    if progress and rounds == 0:
+                        progress(f"{name}: image {i + 1}/{len(requests)}")
+                    t0 = time.perf_counter()
+                    pred = np.asarray(runner.run(req))[0]
+                    latencies.append(time.perf_counter() - t0)
+                    if rounds == 0:
+                        preds.append(pred)
+                rounds += 1
             measurement = m.end_window(name) if m is not None else None
         finally:
             if sampler is not None:
@@ -133,9 +144,9 @@ def run_segment_bench(
         real = weights in ("trained", "checkpoint")
         pooled = mean_result([instance_iou(p, s.labels) for p, s in zip(preds, scenes, strict=True)]) if real else None
         rows.append(SegmentRow(
-            model=name, images=len(scenes), weights=weights,
+            model=name, images=len(scenes), runs=len(latencies), weights=weights,
             latency_s_per_image=float(np.mean(latencies)),
-            energy_j_per_image=None if measurement is None else measurement.energy_j / len(scenes),
+            energy_j_per_image=None if measurement is None else measurement.energy_j / len(latencies),
             energy_source=(
                 "none" if measurement is None else energy_source_label(measurement.source, measurement.quality)
             ),
@@ -187,15 +198,17 @@ def write_outputs(out: Path, rows: Sequence[SegmentRow], plots: bool, *, images:
         "",
         f"Images: {images} (the nuclei test rows 256-511{', then held-out synthetic scenes' if images > 1 else ''}); "
         f"SAM prompting: {sam_mode}. Each model ran in its own meter window; energy per image = window energy / "
-        "images. IoU: matched mean IoU over ground-truth instances (`ipa_energy.models.segment.iou`), only for "
+        "timed runs (fast models run the images in several rounds). "
+        "IoU: matched mean IoU over ground-truth instances (`ipa_energy.models.segment.iou`), only for "
         "real weights; random-init rows leave it empty.",
         "",
-        "| model | weights | params | latency s/image | energy J/image | energy source | mean IoU | foreground IoU |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | weights | params | runs | latency s/image | energy J/image | energy source | mean IoU | fg IoU |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r.model} | {r.weights} | {r.params:,} | {r.latency_s_per_image:.4g} | {_fmt(r.energy_j_per_image)} "
+            f"| {r.model} | {r.weights} | {r.params:,} | {r.runs} | {r.latency_s_per_image:.4g} "
+            f"| {_fmt(r.energy_j_per_image)} "
             f"| {r.energy_source} | {_fmt(r.mean_iou) or 'n/a (random-init)'} | {_fmt(r.foreground_iou)} |"
         )
     if rows:

@@ -35,6 +35,8 @@ def iou(pred: str, gt: str, as_json: bool) -> None:
               help="Held-out images: the nuclei test rows, then held-out synthetic scenes.")
 @click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True,
               help="Untimed images per model before its meter window opens.")
+@click.option("--min-time-s", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Repeat the images in rounds until this long has passed (at least one round).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/segment", show_default=True,
               help="Output directory.")
 @click.option("--meter", default="auto", show_default=True, help="Energy meter (auto, model, rapl, perf, none).")
@@ -45,7 +47,7 @@ def iou(pred: str, gt: str, as_json: bool) -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Model cache (default: user cache).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary rows as JSON lines.")
 def bench(
-    models: str | None, images: int, warmup: int, out_dir: str, meter: str, sam_mode: str,
+    models: str | None, images: int, warmup: int, min_time_s: float, out_dir: str, meter: str, sam_mode: str,
     checkpoint: str | None, cache_dir: str | None, as_json: bool,
 ) -> None:
     """Latency and energy per image of each model (its own meter window), IoU where weights are real;
@@ -61,7 +63,7 @@ def bench(
 
         raise ConfigError("a checkpoint is for SAM models, none selected", field="--checkpoint")
     rows = run_segment_bench(
-        out_dir, models=names, images=images, warmup=warmup, meter=meter, sam_mode=sam_mode,
+        out_dir, models=names, images=images, warmup=warmup, min_time_s=min_time_s, meter=meter, sam_mode=sam_mode,
         checkpoint=checkpoint, cache_dir=cache_dir, progress=None if as_json else (lambda m: click.echo(m, err=True)),
     )
     for r in rows:

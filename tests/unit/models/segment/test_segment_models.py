@@ -144,12 +144,13 @@ def test_segment_bench_measures_trained_models_and_leaves_random_init_iou_empty(
 
     monkeypatch.setattr(bench, "_runner", runner)
     rows = bench.run_segment_bench(
-        tmp_path, models=("unet-s", "unet-l", "sam-vit-b"), images=1, meter="model"
+        tmp_path, models=("unet-s", "unet-l", "sam-vit-b"), images=1, min_time_s=0.5, meter="model"
     )
     by = {r.model: r for r in rows}
     assert by["unet-l"].mean_iou == pytest.approx(unet.metadata("unet-l")["held_out"]["nuclei_test"]["mean_iou"])
     assert by["unet-s"].mean_iou != by["unet-l"].mean_iou  # each model's own masks are scored
     assert by["sam-vit-b"].mean_iou is None
+    assert all(r.runs >= r.images == 1 for r in rows)
     csv_rows = {r["model"]: r for r in _rows(tmp_path / "summary.csv")}
     assert list(_rows(tmp_path / "summary.csv")[0])[:8] == [
         "model", "images", "weights", "latency_s_per_image", "energy_j_per_image", "energy_source",
