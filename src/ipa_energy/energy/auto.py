@@ -69,6 +69,12 @@ class CompositeMeter(EnergyMeter):
         periods = [p for m in self.meters if (p := m.poll_period_s) is not None]
         return min(periods) if periods else None
 
+    @property
+    def process_mode(self) -> bool:
+        """True when a part covers given processes only (a process-mode CPU estimate): scope labels and
+        the executor's CPU-time denominator read this, as they do on a bare model meter."""
+        return any(getattr(m, "process_mode", False) for m in self.meters)
+
     def zones(self) -> tuple[Zone, ...]:
         return tuple(z for m in self.meters for z in m.zones())
 
