@@ -364,11 +364,14 @@ class LocalBackend(Backend):
             outputs, cpu_s = msg[2], float(msg[3])
             w.cpu_s += cpu_s
             self._ledger.cpu(w.stage, cpu_s)
-            self._route(w.stage, batch, outputs, now)
+            # a random-init model's outputs are not scored: no accuracy is ever reported for them
+            self._route(w.stage, batch, outputs, now, scored=w.weights != "random-init")
 
-    def _route(self, stage: int, batch: list[Request], outputs: Any, now: float) -> None:
+    def _route(self, stage: int, batch: list[Request], outputs: Any, now: float, *, scored: bool = True) -> None:
         last = stage == len(self._stages) - 1
         for r, out in zip(batch, outputs, strict=True):
+            if not scored:
+                r.label = None  # later stages cannot make a random-init stage's output meaningful
             if last:
                 score = None if r.label is None else float(self._score(out, r.label))
                 self._ledger.complete(now, now - r.arrival_s, score)
