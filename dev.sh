@@ -16,7 +16,7 @@ setup() {
   # 0.29.1 needs torch 2.14.1); an unpinned torch would download a multi-GB build instead.
   "$VENV/bin/python" -c "import torchvision" 2>/dev/null \
     || "$VENV/bin/python" -m pip install -q "torch==2.14.1" "torchvision==0.29.1"
-  "$VENV/bin/python" -m pip install -q -e ".[dev,vision,ray]"
+  "$VENV/bin/python" -m pip install -q -e ".[dev,vision,ray,segment]"
 }
 
 cmd=${1:-}

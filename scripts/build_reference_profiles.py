@@ -101,9 +101,11 @@ the IPA reference data (the `data/ipa/` folder of the shared data; its README li
 repositories and licences). Regenerate with `python scripts/build_reference_profiles.py --data-dir DATA/ipa`;
 check with `--check`. Do not edit by hand.
 
-Two pipelines are not built from that data: `digits` and `video-tv` run real models on the local executor;
-their accuracies come from held-out measurement (digits) or torchvision's model cards (video-tv), and their
-profiles were measured with `ipa-energy profile` (see the header of each YAML and the CSVs' source column).
+Three pipelines are not built from that data: `digits`, `segment` and `video-tv` run real models on the
+local executor; their accuracies come from held-out measurement (digits; segment's U-Nets: nuclei IoU),
+published figures (segment's SAM variants: the SAM paper) or torchvision's model cards (video-tv), and their
+profiles were measured with `ipa-energy profile` (see the header of each YAML and the CSVs' source column;
+segment's SAM ViT-L/H rows are scaled from ViT-B by `scripts/build_segment_profile.py`, labelled `scaled:`).
 
 Licence caveat: the IPA repositories have no licence file covering their data (see the shared data
 README). These tables are derived (fitted estimates, settings and model-card accuracies), not copies of

@@ -19,6 +19,7 @@ COMMANDS = {
     "profile": "ipa_energy.cli.profile:profile",
     "serve": "ipa_energy.cli.serve:serve",
     "pipelines": "ipa_energy.cli.pipelines:pipelines",
+    "segment": "ipa_energy.cli.segment:segment",
 }
 
 

@@ -84,10 +84,11 @@ def profile(
     # progress only on a terminal (stderr), never in a pipe or a log
     with Progress(transient=True, disable=as_json or not sys.stderr.isatty(), console=Console(stderr=True)) as bar:
         task = bar.add_task("profiling", total=total)
-        for stage_name, vs in stages:
+        for k, (stage_name, vs) in enumerate(stages):
             next_pool = None
+            last = k == len(stages) - 1
             for v in vs.values():
-                if only is not None and v.name not in only and next_pool is not None:
+                if only is not None and v.name not in only and (next_pool is not None or last):
                     continue
                 for c in core_list or (v.cores,):
                     bar.update(task, description=f"{stage_name}/{v.name} cores={c}")
@@ -97,6 +98,7 @@ def profile(
                         repeats=repeats if selected else 1, warmup=warmup if selected else 0,
                         meter_factory=factory if selected else None,
                         on_point=(lambda: bar.advance(task)) if selected else None,
+                        collect_outputs=not last,
                     )
                     if selected:
                         points.extend(pts)

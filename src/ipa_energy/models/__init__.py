@@ -1,6 +1,8 @@
 """Real model families a local backend can run: ``digits`` (tiny models trained here on scikit-learn's
-digits, real measured accuracy) and ``torchvision`` (detectors and ResNets; published accuracy, local
-weights or random initialisation). torch and torchvision are imported only when a model is built."""
+digits, real measured accuracy), ``torchvision`` (detectors and ResNets; published accuracy, local
+weights or random initialisation), ``unet`` (tiny U-Nets trained here on nuclei + synthetic scenes, measured
+IoU, shipped weights) and ``sam`` (Segment Anything ViT-B/L/H; a checkpoint or random initialisation).
+torch, torchvision and segment-anything are imported only when a model is built."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ _CATALOG = {
     **{n: "digits" for n in (
         "digits-loc-s", "digits-loc-m", "digits-loc-l", "digits-cls-s", "digits-cls-m", "digits-cls-l",
     )},
+    **{n: "unet" for n in ("unet-s", "unet-m", "unet-l")},
+    **{n: "sam" for n in ("sam-vit-b", "sam-vit-l", "sam-vit-h")},
     **{n: "torchvision" for n in (
         "ssdlite320_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn",
         "fasterrcnn_mobilenet_v3_large_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn",

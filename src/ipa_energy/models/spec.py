@@ -18,7 +18,7 @@ from ipa_energy.registry import Registry
 
 @dataclass(frozen=True)
 class ModelSpec:
-    #: model family, a name in :data:`FAMILIES` ("digits", "torchvision")
+    #: model family, a name in :data:`FAMILIES` ("digits", "torchvision", "unet", "sam")
     family: str
     #: variant name inside the family (e.g. "digits-loc-s", "resnet18")
     variant: str
@@ -51,6 +51,8 @@ FAMILIES: Registry[Family] = Registry(
     {
         "digits": "ipa_energy.models.digits:FAMILY",
         "torchvision": "ipa_energy.models.vision:FAMILY",
+        "unet": "ipa_energy.models.segment.unet:FAMILY",
+        "sam": "ipa_energy.models.segment.sam:FAMILY",
     },
 )
 

@@ -102,3 +102,17 @@ def test_bad_config_names_the_field(digits_cache: Path) -> None:
             b.apply(PipelineConfig((StageConfig("digits-loc-s", 1, 1),)))
     finally:
         b.close()
+
+
+def test_random_init_outputs_are_never_scored(digits_cache: Path) -> None:
+    """A stage whose replica runs random-init weights yields no accuracy, even with labelled inputs."""
+    from ipa_energy.backends.local.stage import Request
+
+    b, _ = make(digits_cache, np.zeros(0))
+    try:
+        b._route(1, [Request(0, 0.0, None, 3, 1)], [3], 0.5, scored=False)
+        assert b.accuracy() is None
+        b._route(1, [Request(1, 0.0, None, 3, 1)], [3], 0.6)
+        assert b.accuracy() == 1.0
+    finally:
+        b.close()

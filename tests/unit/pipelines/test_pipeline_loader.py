@@ -15,9 +15,10 @@ from ipa_energy.errors import ConfigError, UnknownNameError
 from ipa_energy.pipelines import data_dir, load_pipeline, pipeline_names
 from ipa_energy.profiles import load_profile, profile_to_csv
 
-#: IPA's five pipelines (reference profiles); `digits` and `video-tv` (real models, measured profiles) ship beside them
+#: IPA's five pipelines (reference profiles); `digits`, `segment` and `video-tv` (real models, measured
+#: profiles) ship beside them
 SHIPPED = ("audio-qa", "audio-sent", "nlp", "sum-qa", "video")
-ALL_SHIPPED = ("audio-qa", "audio-sent", "digits", "nlp", "sum-qa", "video", "video-tv")
+ALL_SHIPPED = ("audio-qa", "audio-sent", "digits", "nlp", "segment", "sum-qa", "video", "video-tv")
 BATCHES = (1, 2, 4, 8, 16, 32, 64)
 
 
@@ -170,7 +171,8 @@ def test_measured_profile_replaces_reference(tmp_path: Path) -> None:
 
 
 def test_unknown_name_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(UnknownNameError, match="valid: audio-qa, audio-sent, digits, nlp, sum-qa, video, video-tv"):
+    valid = "valid: audio-qa, audio-sent, digits, nlp, segment, sum-qa, video, video-tv"
+    with pytest.raises(UnknownNameError, match=valid):
         load_pipeline("vidoe")
     with pytest.raises(ConfigError, match="not found"):
         load_pipeline(tmp_path / "none.yaml")

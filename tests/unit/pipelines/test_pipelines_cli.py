@@ -23,7 +23,9 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "pipelines", "list", "--json")
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
-    assert [r["name"] for r in rows] == ["audio-qa", "audio-sent", "digits", "nlp", "sum-qa", "video", "video-tv"]
+    assert [r["name"] for r in rows] == [
+        "audio-qa", "audio-sent", "digits", "nlp", "segment", "sum-qa", "video", "video-tv",
+    ]
     assert next(r for r in rows if r["name"] == "nlp")["stages"] == ["nlp-li", "nlp-trans", "nlp-sum"]
 
 

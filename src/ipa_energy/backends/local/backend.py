@@ -58,9 +58,16 @@ MAX_START_FAILURES = 3
 
 
 class InputSource(Protocol):
-    """Inputs for requests: ``get(i)`` is the payload and the label (None when unlabelled) of request i."""
+    """Inputs for requests: ``get(i)`` is the payload and the label (None when unlabelled) of request i.
+    A source may also define ``score(output, label) -> float`` in [0, 1] (e.g. IoU for segmentation);
+    without one, :func:`exact_match` scores a request."""
 
-    def get(self, i: int) -> tuple[Any, int | None]: ...
+    def get(self, i: int) -> tuple[Any, Any]: ...
+
+
+def exact_match(output: Any, label: Any) -> float:
+    """1.0 when a classifier's output is its label, else 0.0."""
+    return float(int(output) == int(label))
 
 
 class LocalBackend(Backend):
@@ -100,6 +107,7 @@ class LocalBackend(Backend):
         self._arrivals = arr
         self._next_arrival = 0
         self._inputs = inputs
+        self._score = getattr(inputs, "score", exact_match)
         self._ledger = Ledger(sla_s, len(self._stages))
         self._config: PipelineConfig | None = None
         self._batch_ids = 0
@@ -260,7 +268,8 @@ class LocalBackend(Backend):
         return sum(st.in_flight() for st in self._stages)
 
     def accuracy(self) -> float | None:
-        """End-to-end accuracy measured on completed labelled requests (None if no labels)."""
+        """End-to-end accuracy (mean score: exact match, or IoU for segmentation) measured on completed
+        labelled requests (None if no labels)."""
         return self._ledger.accuracy()
 
     def energy_log(self) -> list[dict[str, Any]]:
@@ -387,14 +396,17 @@ class LocalBackend(Backend):
             self._served[w.stage].append((now, w.variant.name, len(batch), w.variant.cores, now - w.sent_s, cpu_s))
             w.cpu_s += cpu_s
             self._ledger.cpu(w.stage, cpu_s)
-            self._route(w.stage, batch, outputs, now)
+            # a random-init model's outputs are not scored: no accuracy is ever reported for them
+            self._route(w.stage, batch, outputs, now, scored=w.weights != "random-init")
 
-    def _route(self, stage: int, batch: list[Request], outputs: Any, now: float) -> None:
+    def _route(self, stage: int, batch: list[Request], outputs: Any, now: float, *, scored: bool = True) -> None:
         last = stage == len(self._stages) - 1
         for r, out in zip(batch, outputs, strict=True):
+            if not scored:
+                r.label = None  # later stages cannot make a random-init stage's output meaningful
             if last:
-                correct = None if r.label is None else bool(int(out) == int(r.label))
-                self._ledger.complete(now, now - r.arrival_s, correct)
+                score = None if r.label is None else float(self._score(out, r.label))
+                self._ledger.complete(now, now - r.arrival_s, score)
             else:
                 r.payload, r.stage, r.ready_s = out, stage + 1, now
                 self._stages[stage + 1].queue.append(r)

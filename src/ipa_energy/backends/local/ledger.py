@@ -98,7 +98,8 @@ class Ledger:
         self.late = 0
         self.retried = 0
         self.labelled = 0
-        self.correct = 0
+        #: summed request scores (1/0 for a correct/wrong label, IoU in [0, 1] for segmentation)
+        self.correct = 0.0
         self.latencies_s: list[float] = []
         self._stage_cpu_s = [0.0] * n_stages
 
@@ -114,7 +115,7 @@ class Ledger:
         self.sent += 1
         self._sec(t_s).arrivals += 1
 
-    def complete(self, t_s: float, latency_s: float, correct: bool | None) -> None:
+    def complete(self, t_s: float, latency_s: float, correct: bool | float | None) -> None:
         s = self._sec(t_s)
         s.completed += 1
         s.latencies_s.append(latency_s)
@@ -125,7 +126,7 @@ class Ledger:
             self.late += 1
         if correct is not None:
             self.labelled += 1
-            self.correct += int(correct)
+            self.correct += float(correct)
 
     def drop(self, t_s: float) -> None:
         self._sec(t_s).dropped += 1

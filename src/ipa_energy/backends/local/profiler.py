@@ -85,8 +85,11 @@ def profile_variant(
     idle_probe_s: float = 0.5,
     load_timeout_s: float = 300.0,
     on_point: Callable[[], None] | None = None,
+    collect_outputs: bool = True,
 ) -> tuple[list[ProfileMeasurement], Any]:
-    """Profile one variant at one core count; also returns its outputs on ``inputs`` (next stage's)."""
+    """Profile one variant at one core count; also returns its outputs on ``inputs`` (next stage's), or
+    None without ``collect_outputs`` (the last stage: no next stage needs them, and for a model taking
+    a minute per image they would cost half an hour)."""
     w = _start(variant, cores, load_timeout_s)
     try:
         meter = meter_factory(w.pid) if (meter_factory is not None and w.pid is not None) else None
@@ -127,12 +130,14 @@ def profile_variant(
             ))
             if on_point is not None:
                 on_point()
+        if meter is not None and hasattr(meter, "close"):
+            meter.close()
+        if not collect_outputs:
+            return out, None
         outputs = []
         for i in range(0, n, max(batches)):
             o, *_ = _call(w, inputs[i : i + max(batches)])
             outputs.append(np.asarray(o))
-        if meter is not None and hasattr(meter, "close"):
-            meter.close()
         return out, np.concatenate(outputs)
     finally:
         w.stop()

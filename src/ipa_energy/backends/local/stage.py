@@ -42,7 +42,7 @@ class Request:
     #: scheduled arrival time (pipeline s); latency and the drop limit count from here
     arrival_s: float
     payload: Any
-    label: int | None
+    label: Any  # int class, a label image (segmentation) or None
     stage: int = 0
     #: when it entered its current stage's queue (the batch-fill wait counts from here)
     ready_s: float = 0.0
