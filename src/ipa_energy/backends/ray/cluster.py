@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
+import time
 from typing import Any
 
 from ipa_energy.errors import BackendError
@@ -29,6 +31,22 @@ class RayRuntime:
         self.num_cpus = num_cpus
         self.owned = False
         self.started = False
+        self._stdout_fd: int | None = None
+
+    def _stdout_to_stderr(self) -> None:
+        """While Ray runs, file descriptor 1 points at stderr: Ray's core prints its own messages (e.g.
+        "(raylet) Task ... failed" at shutdown) on the driver's stdout, which would corrupt ``--json``."""
+        if self._stdout_fd is None:
+            sys.stdout.flush()
+            self._stdout_fd = os.dup(1)
+            os.dup2(2, 1)
+
+    def _restore_stdout(self) -> None:
+        if self._stdout_fd is not None:
+            sys.stdout.flush()
+            os.dup2(self._stdout_fd, 1)
+            os.close(self._stdout_fd)
+            self._stdout_fd = None
 
     def start(self) -> None:
         try:
@@ -36,6 +54,7 @@ class RayRuntime:
             from ray import serve
         except ImportError as e:  # pragma: no cover - the extra is missing
             raise BackendError('the ray backend needs Ray Serve: pip install "ipa-energy[ray]"') from e
+        self._stdout_to_stderr()
         handlers = _current_handlers()
         if handlers:
             # Ray's services (gcs, raylet) start in this process group: a Ctrl-C in the terminal reaches
@@ -69,6 +88,7 @@ class RayRuntime:
     def stop(self, app_names: list[str] | None = None) -> None:
         """Shut down what this runtime started (idempotent); on a joined cluster delete ``app_names``."""
         if not self.started:
+            self._restore_stdout()
             return
         import ray
         from ray import serve
@@ -78,11 +98,13 @@ class RayRuntime:
             with contextlib.suppress(Exception):
                 serve.shutdown()
             ray.shutdown()
+            time.sleep(0.5)  # Ray's last shutdown messages still land on stderr
         else:
             if app_names:
                 with contextlib.suppress(Exception):
                     self.client().delete_apps(app_names, blocking=True)
             ray.shutdown()  # disconnects this driver; the cluster keeps running
+        self._restore_stdout()
 
 
 def _current_handlers() -> dict[int, Any]:
