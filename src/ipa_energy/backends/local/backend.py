@@ -262,7 +262,7 @@ class LocalBackend(Backend):
     def finish_second(self) -> None:
         """Close the second in progress (after draining), so its events appear in :meth:`seconds`."""
         now = self.clock.now_s()
-        self._close_seconds(max(now, float(self._closed_seconds + 1)), force=True)
+        self._close_seconds(now, force=True)
 
     def in_flight(self) -> int:
         return sum(st.in_flight() for st in self._stages)
@@ -444,8 +444,10 @@ class LocalBackend(Backend):
         st.reconcile(now)  # starts a replacement
 
     def _close_seconds(self, now: float, force: bool = False) -> None:
-        while now >= self._closed_seconds + 1 or force:
-            force = False
+        # every whole second up to ``now``, then (``force``) the partial one holding ``now``
+        while now >= self._closed_seconds + 1 or (force and now >= self._closed_seconds):
+            if now < self._closed_seconds + 1:
+                force = False
             k = self._closed_seconds
             window_s = max(1e-9, now - self._last_reading_s)
             stage_cpu_s = self._ledger.take_stage_cpu_s()

@@ -89,6 +89,8 @@ class Ledger:
         self.sla_s = sla_s
         self.n_stages = n_stages
         self._open: dict[int, _Second] = {}
+        #: seconds below this are closed (their records emitted)
+        self._first_open = 0
         self.records: list[SecondRecord] = []
         self.energy_rows: list[dict[str, Any]] = []
         self.sent = 0
@@ -104,7 +106,9 @@ class Ledger:
         self._stage_cpu_s = [0.0] * n_stages
 
     def _sec(self, t_s: float) -> _Second:
-        k = max(0, int(math.floor(t_s)))
+        # an event stamped in a second already closed (a completion whose time was taken before the
+        # second closed but reported after it) is booked in the first open second: never lost
+        k = max(self._first_open, int(math.floor(t_s)))
         s = self._open.get(k)
         if s is None:
             s = self._open[k] = _Second()
@@ -160,6 +164,7 @@ class Ledger:
         stage_names: tuple[str, ...],
     ) -> SecondRecord:
         s = self._open.pop(k, _Second())
+        self._first_open = max(self._first_open, k + 1)
         lat = np.asarray(s.latencies_s)
         rec = SecondRecord(
             t_s=k, arrivals=s.arrivals, completed=s.completed, dropped=s.dropped, failed=s.failed,

@@ -242,7 +242,7 @@ class RayBackend(Backend):
         if self._started:
             self._loop.run_until_complete(self._drain(drain_s))
         now = self.clock.now_s()
-        self._close_seconds(max(now, float(self._closed_seconds + 1)), force=True)
+        self._close_seconds(now, force=True)
 
     def close(self) -> None:
         if self._closed:
@@ -434,8 +434,10 @@ class RayBackend(Backend):
     # ---- per-second records ------------------------------------------------------------------
     def _close_seconds(self, now: float, force: bool = False) -> None:
         n = len(self._stages)
-        while now >= self._closed_seconds + 1 or force:
-            force = False
+        # every whole second up to ``now``, then (``force``) the partial one holding ``now``
+        while now >= self._closed_seconds + 1 or (force and now >= self._closed_seconds):
+            if now < self._closed_seconds + 1:
+                force = False
             k = self._closed_seconds
             window_s = max(1e-9, now - self._last_reading_s)
             split, cpu = EnergySplit.none(n), (0.0,) * n
