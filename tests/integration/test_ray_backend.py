@@ -97,6 +97,7 @@ def test_reconfiguration_under_a_closed_loop_client(runtime: RayRuntime, stages)
         b.finish(drain_s=10.0)
         s = b.summary()
         recs = b.seconds()
+        obs = b.observations()
     finally:
         b.close()
     assert s.failed == 0, b.errors
@@ -112,6 +113,16 @@ def test_reconfiguration_under_a_closed_loop_client(runtime: RayRuntime, stages)
     assert recs[-1].config.stages[1].batch == 4
     assert sum(r.energy_j for r in recs) > 0 and all(r.energy_source == "model (estimated)" for r in recs)
     assert "Ray node(s)" in b.energy_scope
+    # one observation per served batch, for the online profile: every completed request was in exactly one
+    # classify batch; locate saw both variants; energy is the stages' attributed model estimate
+    by_stage = {n: [o for o in obs if o.stage == n] for n in ("locate", "classify")}
+    assert sum(o.batch for o in by_stage["classify"]) == s.completed
+    assert {o.variant for o in by_stage["locate"]} == {LOC_S, LOC_M}
+    assert max(o.batch for o in by_stage["classify"]) > 1
+    assert all(o.latency_s > 0 and o.latency_stat == "latency_p50_s" and o.cores == 1 for o in obs)
+    assert all(o.energy_j is not None and o.energy_j >= 0 for o in obs)
+    assert sum(o.energy_j or 0.0 for o in obs) > 0
+    assert b.observations() == []  # drained
 
 
 def test_apps_of_the_run_are_removed_and_ray_keeps_running(runtime: RayRuntime) -> None:

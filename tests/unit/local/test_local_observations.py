@@ -49,3 +49,19 @@ def test_batches_become_observations_with_attributed_energy(digits_cache: Path) 
         i = [s.name for s in STAGES].index(stage)
         attributed = math.fsum(r.stage_energy_j[i] for r in recs)
         assert math.fsum(o.energy_j or 0.0 for o in mine) == pytest.approx(attributed, rel=1e-6, abs=1e-9)
+
+
+def test_batch_observations_share_the_stage_energy_of_the_second() -> None:
+    from ipa_energy.backends.local.ledger import EnergySplit, ServedBatch, batch_observations
+
+    split = EnergySplit(10.0, 4.0, 6.0, (4.5, 1.5), 4.0, "model (estimated)")
+    served = [[ServedBatch(0.2, "a", 4, 1, 0.05, 3.0), ServedBatch(0.7, "a", 2, 1, 0.02, 1.0)],
+              [ServedBatch(0.9, "b", 1, 2, 0.01, 0.0)]]
+    obs = batch_observations(split, ("s0", "s1"), served, metered=True)
+    assert [(o.stage, o.variant, o.batch, o.cores, o.t_s) for o in obs] == [
+        ("s0", "a", 4, 1, 0.2), ("s0", "a", 2, 1, 0.7), ("s1", "b", 1, 2, 0.9)]
+    assert [o.energy_j for o in obs[:2]] == [pytest.approx(4.5 * 0.75), pytest.approx(4.5 * 0.25)]
+    assert obs[2].energy_j is None  # nothing to share by: no energy claimed
+    assert obs[0].energy_source == "model (estimated)" and obs[2].energy_source == ""
+    unmetered = batch_observations(split, ("s0", "s1"), served, metered=False)
+    assert all(o.energy_j is None and o.latency_stat == "latency_p50_s" for o in unmetered)

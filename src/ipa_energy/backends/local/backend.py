@@ -16,7 +16,6 @@ of the meter's scope (the serving processes for a process-mode estimate, the mac
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
@@ -36,7 +35,7 @@ from ipa_energy.backends.base import (
     StageConfig,
     StopRequested,
 )
-from ipa_energy.backends.local.ledger import EnergySplit, Ledger, scope_cpu_time
+from ipa_energy.backends.local.ledger import EnergySplit, Ledger, ServedBatch, batch_observations, scope_cpu_time
 from ipa_energy.backends.local.stage import (
     READY,
     STARTING,
@@ -131,7 +130,7 @@ class LocalBackend(Backend):
         self._started = False
         self._closed = False
         # batches answered in the second being accumulated, per stage: (t, variant, k, cores, latency, cpu)
-        self._served: list[list[tuple[float, str, int, int, float, float]]] = [[] for _ in self._stages]
+        self._served: list[list[ServedBatch]] = [[] for _ in self._stages]
         self._observed: list[Observation] = []
 
     # ---- Backend interface -------------------------------------------------------------------
@@ -393,7 +392,8 @@ class LocalBackend(Backend):
                     self._ledger.fail(now)
                 return
             outputs, cpu_s = msg[2], float(msg[3])
-            self._served[w.stage].append((now, w.variant.name, len(batch), w.variant.cores, now - w.sent_s, cpu_s))
+            self._served[w.stage].append(ServedBatch(now, w.variant.name, len(batch), w.variant.cores, now - w.sent_s,
+                                                     cpu_s))
             w.cpu_s += cpu_s
             self._ledger.cpu(w.stage, cpu_s)
             # a random-init model's outputs are not scored: no accuracy is ever reported for them
@@ -469,20 +469,10 @@ class LocalBackend(Backend):
             self._closed_seconds += 1
 
     def _observe(self, split: EnergySplit, *, metered: bool) -> None:
-        """Turn the batches answered in the closing second into observations: each batch's energy is its
-        stage's attributed energy of the second x the batch's share of the stage's CPU time."""
-        for i, batches in enumerate(self._served):
-            if not batches:
-                continue
-            cpu_total = math.fsum(b[5] for b in batches)
-            stage_j = split.stage_energy_j[i] if i < len(split.stage_energy_j) else 0.0
-            for t, variant, k, cores, latency_s, cpu_s in batches:
-                energy = stage_j * cpu_s / cpu_total if metered and cpu_total > 0 else None
-                self._observed.append(Observation(
-                    self._stage_names[i], variant, k, cores, latency_s, energy,
-                    split.energy_source if energy is not None else "", "latency_p50_s", t,
-                ))
-            self._served[i] = []
+        """The batches answered in the closing second become observations (:func:`batch_observations`:
+        a batch's energy is its stage's attributed energy of the second x its share of the CPU time)."""
+        self._observed += batch_observations(split, self._stage_names, self._served, metered=metered)
+        self._served = [[] for _ in self._stages]
 
     def _serving_config(self) -> PipelineConfig:
         out = []

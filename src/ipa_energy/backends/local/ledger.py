@@ -21,6 +21,7 @@ from ipa_energy.energy.attribution import attribute
 from ipa_energy.energy.base import Measurement
 from ipa_energy.energy.cputime import CpuTimeSource, MachineCpuTime, ProcessCpuTime
 from ipa_energy.energy.scope import energy_source_label
+from ipa_energy.profiles.online import Observation
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,36 @@ class EnergySplit:
             unattributed_energy_j=math.fsum(p.unattributed_energy_j for p in parts),
             energy_source=" + ".join(sorted({p.energy_source for p in parts})),
         )
+
+
+@dataclass(frozen=True)
+class ServedBatch:
+    """One batch a replica served, as the router saw it answered (``t_s``: pipeline time)."""
+
+    t_s: float
+    variant: str
+    batch: int
+    cores: int
+    latency_s: float
+    #: what the stage's attributed energy of the second is shared by (the batch's CPU seconds, or where a
+    #: backend has no per-batch CPU time, its model seconds)
+    share_s: float
+
+
+def batch_observations(split: EnergySplit, stage_names: Sequence[str],
+                       served: Sequence[Sequence[ServedBatch]], *, metered: bool) -> list[Observation]:
+    """The batches answered in one closing second as observations for the online profile: latency is one
+    sample of what a profile row's ``latency_p50_s`` holds; a batch's energy is its stage's attributed
+    energy of the second x the batch's share of the stage's ``share_s`` (None without a meter)."""
+    out = []
+    for i, batches in enumerate(served):
+        total = math.fsum(b.share_s for b in batches)
+        stage_j = split.stage_energy_j[i] if i < len(split.stage_energy_j) else 0.0
+        for b in batches:
+            energy = stage_j * b.share_s / total if metered and total > 0 else None
+            out.append(Observation(stage_names[i], b.variant, b.batch, b.cores, b.latency_s, energy,
+                                   split.energy_source if energy is not None else "", "latency_p50_s", b.t_s))
+    return out
 
 
 def scope_cpu_time(meter: Any, pids: Sequence[int]) -> CpuTimeSource:

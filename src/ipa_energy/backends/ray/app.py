@@ -8,7 +8,10 @@ its oldest request has waited the maximum wait), and a new model is loaded befor
 Serve calls ``reconfigure()`` before the replica is ready, so a ready replica has its model loaded.
 
 A request is a dict ``{"rid", "arrival_epoch_s", "x"}``; the answer carries what the driver accounts:
-``{"rid", "dropped", "y", "batch", "variant", "pid", "node", "compute_s"}`` (the batch's model time). The drop rule
+``{"rid", "dropped", "y", "batch", "variant", "pid", "node", "compute_s", "served"}``: ``compute_s`` is the
+served batch's wall time in the replica (stacking its inputs and the model call), ``served`` the requests it
+served; the batch's first served request also carries ``"reports_batch": True``, so the driver records one
+observation per batch (for the online profile) however many answers it shares. The drop rule
 (:func:`ipa_energy.rules.is_expired`, age from the arrival in the pipeline) is applied when the batch is
 taken: an expired request is answered ``dropped`` and not served.
 """
@@ -57,15 +60,14 @@ class StageReplica:
         now = time.time()
         keep = [i for i, r in enumerate(requests) if not is_expired(r["arrival_epoch_s"], now, self.drop_limit_s)]
         out = [{"rid": r["rid"], "dropped": True, "y": None, "batch": len(requests), "variant": self.variant,
-                "pid": self.pid, "node": self.node, "compute_s": 0.0} for r in requests]
+                "pid": self.pid, "node": self.node, "compute_s": 0.0, "served": 0} for r in requests]
         if keep:
             t0 = time.perf_counter()
             y = self.runner.run(np.stack([np.asarray(requests[i]["x"]) for i in keep]))
             compute_s = time.perf_counter() - t0
             for j, i in enumerate(keep):
-                out[i]["dropped"] = False
-                out[i]["y"] = y[j]
-                out[i]["compute_s"] = compute_s
+                out[i].update(dropped=False, y=y[j], compute_s=compute_s, served=len(keep))
+            out[keep[0]]["reports_batch"] = True
         return out
 
     async def __call__(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from ipa_energy.backends.base import Backend, PipelineConfig, RunSummary, SecondRecord, StageConfig, StopRequested
 from ipa_energy.backends.local.clock import WallClock
-from ipa_energy.backends.local.ledger import EnergySplit, Ledger
+from ipa_energy.backends.local.ledger import EnergySplit, Ledger, ServedBatch, batch_observations
 from ipa_energy.backends.local.stage import LocalVariant
 from ipa_energy.backends.ray.cluster import RayRuntime
 from ipa_energy.backends.ray.serve_config import (
@@ -47,6 +47,7 @@ from ipa_energy.backends.ray.serve_config import (
     deploy_config,
 )
 from ipa_energy.errors import BackendError, ConfigError
+from ipa_energy.profiles.online import Observation
 from ipa_energy.rules import pas, switch_landed
 
 #: seconds between looks at Serve's state while a change is landing / when nothing is pending
@@ -142,6 +143,9 @@ class RayBackend(Backend):
         self.errors: list[str] = []
         #: per completed request (completion order, as the ledger's latencies): model seconds in its replicas
         self.request_compute_s: list[float] = []
+        #: per stage: the batches answered since the last closed second; then the observations not yet taken
+        self._served: list[list[ServedBatch]] = [[] for _ in self._stages]
+        self._observed: list[Observation] = []
         self.energy_scope = "none (no meter)"
         self._meter_selection: str | None = None
 
@@ -284,6 +288,15 @@ class RayBackend(Backend):
     def energy_log(self) -> list[dict[str, Any]]:
         return list(self._ledger.energy_rows)
 
+    def observations(self) -> list[Observation]:
+        """Batches answered in the seconds closed since the last call, one each. Latency: the batch's wall
+        time in its replica (stacking the inputs and the model call: Ray's routing and queueing are not
+        in it, as the profiler's batch latency has no queueing); energy: the stage's attributed energy of
+        the second shared by the batches' model seconds (the meter actors read CPU time per process, not
+        per batch), None without a meter."""
+        out, self._observed = self._observed, []
+        return out
+
     def extras(self) -> dict[str, Any]:
         return {
             "accuracy": self._ledger.accuracy(), "retried": self._ledger.retried,
@@ -409,6 +422,12 @@ class RayBackend(Backend):
                 return
             x = answer["y"]
             compute_s += float(answer.get("compute_s", 0.0))
+            if answer.get("reports_batch"):
+                v = st.variants.get(str(answer["variant"]))
+                if v is not None:
+                    self._served[st.index].append(ServedBatch(
+                        now, v.name, int(answer["served"]), v.cores, float(answer["compute_s"]),
+                        float(answer["compute_s"])))
         now = self.clock.now_s()
         correct = None if label is None else bool(int(x) == int(label))
         self._ledger.complete(now, now - t_a, correct)
@@ -448,6 +467,8 @@ class RayBackend(Backend):
                 split = EnergySplit.total([p for p, _ in parts], n)
                 cpu = tuple(math.fsum(c[i] for _, c in parts) for i in range(n))
             self._last_reading_s = now
+            self._observed += batch_observations(split, self._names, self._served, metered=bool(self._meters))
+            self._served = [[] for _ in self._stages]
             self._ledger.close_second(
                 k, energy=split, window_s=window_s, stage_cpu_s=cpu,
                 cost_cores=sum(n * st.variants[v].cores for st in self._stages for v, n in st.existing.items()),
