@@ -1,9 +1,10 @@
 """The Ray Serve backend on a real local Ray instance (one per module): reconfiguration under load.
 
 A closed-loop client keeps requests in flight while the stage ``locate`` switches variant, scales up and
-down, and ``classify`` changes its batch size. Nothing may fail, every request is accounted for, and each
-new setting is seen in effect (the variant that answered, the batch sizes replicas formed, the replica
-that kept serving after an in-place change).
+down, and ``classify`` changes its batch size, then its variant (stages are composed replica to replica,
+so the old later-stage variant must outlive requests already routed to it). Nothing may fail, every
+request is accounted for, and each new setting is seen in effect (the variant that answered, the batch
+sizes replicas formed, the replica that kept serving after an in-place change).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ipa_energy.backends.ray.cluster import RayRuntime  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-LOC_S, LOC_M, CLS_S = "digits-loc-s", "digits-loc-m", "digits-cls-s"
+LOC_S, LOC_M, CLS_S, CLS_M = "digits-loc-s", "digits-loc-m", "digits-cls-s", "digits-cls-m"
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +44,11 @@ def stages(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, dict[str
         return LocalVariant(name, spec, 1, acc)
 
     return [("locate", {LOC_S: variant(LOC_S, 0.94), LOC_M: variant(LOC_M, 0.99)}),
-            ("classify", {CLS_S: variant(CLS_S, 0.64)})]
+            ("classify", {CLS_S: variant(CLS_S, 0.64), CLS_M: variant(CLS_M, 0.8)})]
 
 
-def _config(loc: str, loc_replicas: int, cls_batch: int) -> PipelineConfig:
-    return PipelineConfig((StageConfig(loc, 1, loc_replicas), StageConfig(CLS_S, cls_batch, 1)))
+def _config(loc: str, loc_replicas: int, cls_batch: int, cls: str = CLS_S) -> PipelineConfig:
+    return PipelineConfig((StageConfig(loc, 1, loc_replicas), StageConfig(cls, cls_batch, 1)))
 
 
 def _run_until(b: RayBackend, done, limit_s: float = 90.0) -> None:  # type: ignore[no-untyped-def]
@@ -94,6 +95,16 @@ def test_reconfiguration_under_a_closed_loop_client(runtime: RayRuntime, stages)
         assert sorted(p for ps in cls.pids.values() for p in ps) == pids_before
         assert max(b.batches_seen[1]) > 1 and max(b.batches_seen[1]) <= 4, b.batches_seen[1]
 
+        # a later stage's switch: requests already routed to cls-s (replica to replica) still find it, so
+        # it stays deployed for the drop limit (+ margin) after the route switched, then goes
+        b.apply(_config(LOC_M, 1, 4, CLS_M))
+        _run_until(b, lambda: cls.route == CLS_M)
+        assert CLS_S in cls.retiring and cls.existing.get(CLS_S, 0) >= 1
+        b.variants_answered[1].clear()
+        _run_until(b, lambda: not cls.retiring, limit_s=30.0)
+        _run_until(b, lambda: cls.existing.get(CLS_S, 0) == 0, limit_s=30.0)
+        assert b.variants_answered[1] == {CLS_M}
+
         b.finish(drain_s=10.0)
         s = b.summary()
         recs = b.seconds()
@@ -110,7 +121,7 @@ def test_reconfiguration_under_a_closed_loop_client(runtime: RayRuntime, stages)
     assert len(b.deploy_log) >= 5
     assert any(r.config.stages[0].variant == LOC_S for r in recs)
     assert recs[-1].config.stages[0] == StageConfig(LOC_M, 1, 1)
-    assert recs[-1].config.stages[1].batch == 4
+    assert recs[-1].config.stages[1] == StageConfig(CLS_M, 4, 1)
     assert sum(r.energy_j for r in recs) > 0 and all(r.energy_source == "model (estimated)" for r in recs)
     assert "Ray node(s)" in b.energy_scope
     # one observation per served batch, for the online profile: every completed request was in exactly one

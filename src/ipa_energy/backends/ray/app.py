@@ -7,13 +7,17 @@ and the batching; ``reconfigure()`` applies it in place: ``@serve.batch``'s ``se
 its oldest request has waited the maximum wait), and a new model is loaded before it replaces the old one.
 Serve calls ``reconfigure()`` before the replica is ready, so a ready replica has its model loaded.
 
-A request is a dict ``{"rid", "arrival_epoch_s", "x"}``; the answer carries what the driver accounts:
-``{"rid", "dropped", "y", "batch", "variant", "pid", "node", "compute_s", "served"}``: ``compute_s`` is the
-served batch's wall time in the replica (stacking its inputs and the model call), ``served`` the requests it
-served; the batch's first served request also carries ``"reports_batch": True``, so the driver records one
-observation per batch (for the online profile) however many answers it shares. The drop rule
-(:func:`ipa_energy.rules.is_expired`, age from the arrival in the pipeline) is applied when the batch is
-taken: an expired request is answered ``dropped`` and not served.
+Stages are composed replica to replica with DeploymentHandles: a request is a dict ``{"rid",
+"arrival_epoch_s", "x", "route"}``, ``route`` naming the application of every later stage (the driver
+fixes it when it sends the request, from the variants serving then). A replica serves the request in a
+batch, then sends its output to the next application of the route and answers once the rest of the
+pipeline has: ``{"rid", "y", "hops"}``, one hop per stage reached, ``{"dropped", "batch", "variant", "pid",
+"node", "compute_s", "served"}``: ``compute_s`` is the served batch's wall time in the replica (stacking its
+inputs and the model call), ``served`` the requests it served; the batch's first served request carries
+``"reports_batch": True``, so the driver records one observation per batch (for the online profile)
+however many answers share it. The drop rule (:func:`ipa_energy.rules.is_expired`, age from the arrival
+in the pipeline) is applied when a batch is taken and again before a request is sent on: an expired
+request is answered dropped and goes no further (so it never reaches an application that has retired).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 import numpy as np
 from ray import serve
 
+from ipa_energy.backends.ray.serve_config import DEPLOYMENT
 from ipa_energy.rules import is_expired
 
 
@@ -39,6 +44,7 @@ class StageReplica:
         self.variant: str | None = None
         self.runner: Any = None
         self.drop_limit_s = float("inf")
+        self._handles: dict[str, Any] = {}
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         if config["variant"] != self.variant:
@@ -71,8 +77,22 @@ class StageReplica:
         return out
 
     async def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self.serve_batch(request)
-        return result
+        hop: dict[str, Any] = await self.serve_batch(request)
+        route = list(request.get("route") or ())
+        if hop["dropped"] or not route:
+            return {"rid": request["rid"], "y": hop.pop("y"), "hops": [hop]}
+        y = hop.pop("y")
+        if is_expired(request["arrival_epoch_s"], time.time(), self.drop_limit_s):
+            return {"rid": request["rid"], "y": None, "hops": [hop, {"dropped": True, "batch": 0}]}
+        rest: dict[str, Any] = await self._next(route[0]).remote({
+            "rid": request["rid"], "arrival_epoch_s": request["arrival_epoch_s"], "x": y, "route": route[1:]})
+        return {"rid": request["rid"], "y": rest["y"], "hops": [hop, *rest["hops"]]}
+
+    def _next(self, app: str) -> Any:
+        h = self._handles.get(app)
+        if h is None:
+            h = self._handles[app] = serve.get_deployment_handle(DEPLOYMENT, app_name=app)
+        return h
 
 
 def stage_app(args: dict[str, Any]) -> Any:

@@ -1,21 +1,29 @@
 """RayBackend: the pipeline served by Ray Serve, the router and the accounting in the driver.
 
 The driver (this process) is the router, as the local executor's parent is: it admits each arrival at its
-(wall-clock) time, sends it through the stages with DeploymentHandles (stage k's answer is stage k+1's
-input) and files every event in the same :class:`~ipa_energy.backends.local.ledger.Ledger`, so the
-per-second records and totals are those of every backend (``sent = completed + dropped + failed +
-in_flight``). Requests carry their id and arrival time; replicas apply the shared drop rule when they take
-a batch, and Ray's ``@serve.batch`` forms batches by the shared batching rule (full, or the oldest waited
-``max_batch_wait_s``).
+(wall-clock) time, sends it to the first stage's application with a DeploymentHandle, naming in the
+request the application of every later stage serving now (its route); the stages are composed replica
+to replica (each replica sends its output on with a DeploymentHandle, :mod:`.app`), so a request crosses
+each stage once, as in a bare two-deployment Serve app, not back through the driver. The answer holds one
+hop per stage (batch, variant, model seconds) and every event is filed in the same
+:class:`~ipa_energy.backends.local.ledger.Ledger`, so the per-second records and totals are those of every
+backend (``sent = completed + dropped + failed + in_flight``). Requests carry their id and arrival time;
+replicas apply the shared drop rule when they take a batch (and before they send a request on), and Ray's
+``@serve.batch`` forms batches by the shared batching rule (full, or the oldest waited
+``max_batch_wait_s``). The driver sees a request from its send to its answer only, so the per-second
+``queue_lengths`` put every request in the pipeline at the first stage (the guard uses their sum).
 
 Reconfiguration is data (:mod:`.serve_config`): ``apply`` computes the wanted applications and submits the
 whole declarative config; Serve updates in place (``num_replicas``; ``user_config`` -> ``reconfigure()``).
 A variant switch starts the new variant's application next to the old one; requests keep going to the old
 variant until the new one has all its replicas ready (:func:`ipa_energy.rules.switch_landed`), then the
 route switches and the old application is removed, its replicas draining their queues (graceful shutdown
-of twice the drop limit). Which surplus replica goes on a scale-down is Serve's choice (it drains too).
-A request that fails on a replica that died or stopped under it is retried once (counted in
-``retried``), then counted failed.
+of twice the drop limit); a later stage's old application stays deployed (and its replicas counted in
+the cost) for the drop limit plus :data:`RETIRE_MARGIN_S` more, since requests sent before the switch may
+still be routed to it (a request older than the drop limit is dropped before it is sent on). Which
+surplus replica goes on a scale-down is Serve's choice (it drains too).
+A request that fails on a replica that died or stopped under it (at any stage) is sent again from the
+first stage once (counted in ``retried``), then counted failed.
 
 Energy: one :class:`~.meter.NodeMeter` actor per node, read once per closed second; each node's window is
 split by the CPU time of the replica processes of each stage on that node (pids from Serve's replica
@@ -45,6 +53,7 @@ from ipa_energy.backends.ray.serve_config import (
     app_name,
     application,
     deploy_config,
+    stage_max_ongoing,
 )
 from ipa_energy.errors import BackendError, ConfigError
 from ipa_energy.profiles.online import Observation
@@ -53,6 +62,8 @@ from ipa_energy.rules import pas, switch_landed
 #: seconds between looks at Serve's state while a change is landing / when nothing is pending
 RECONCILE_PENDING_S = 0.25
 RECONCILE_STEADY_S = 2.0
+#: seconds past the drop limit a later stage's old variant stays deployed after a switch
+RETIRE_MARGIN_S = 1.0
 
 
 class _Stage:
@@ -69,7 +80,13 @@ class _Stage:
         self.existing: dict[str, int] = {}
         #: node id -> replica pids of this stage on that node (from Serve's replica details)
         self.pids: dict[str, list[int]] = {}
-        self.in_stage = 0
+        #: variant -> (its application, pipeline time after which it goes): a later stage's old variant
+        #: stays deployed for the drop limit after a switch, for the requests already routed to it
+        self.retiring: dict[str, tuple[VariantApp, float]] = {}
+
+    def deployed(self) -> dict[str, VariantApp]:
+        """Every application of the stage in the Serve config: wanted and retiring."""
+        return {**{v: a for v, (a, _) in self.retiring.items()}, **self.apps}
 
     def landed(self) -> bool:
         return self.target is not None and self.route == self.target.variant
@@ -145,6 +162,8 @@ class RayBackend(Backend):
         self.request_compute_s: list[float] = []
         #: per stage: the batches answered since the last closed second; then the observations not yet taken
         self._served: list[list[ServedBatch]] = [[] for _ in self._stages]
+        #: requests sent into the pipeline and not answered (the driver cannot see which stage holds them)
+        self._in_pipeline = 0
         self._observed: list[Observation] = []
         self.energy_scope = "none (no meter)"
         self._meter_selection: str | None = None
@@ -201,6 +220,7 @@ class RayBackend(Backend):
                 raise ConfigError(f"stage {st.name!r} has no variant {sc.variant!r}; valid: {', '.join(st.variants)}",
                                   field="config.variant")
             st.target = sc
+            st.retiring.pop(sc.variant, None)
             st.apps[sc.variant] = VariantApp(
                 stage=st.name, variant=sc.variant, family=v.spec.family, cores=v.cores, replicas=sc.replicas,
                 batch=sc.batch, max_batch_wait_s=self.max_batch_wait_s, drop_limit_s=self.drop_limit_s,
@@ -265,7 +285,7 @@ class RayBackend(Backend):
                 with contextlib.suppress(Exception):
                     ray.kill(m)
         self._meters = {}
-        ours = [app_name(self.prefix, st.name, v) for st in self._stages for v in st.apps]
+        ours = [app_name(self.prefix, st.name, v) for st in self._stages for v in st.deployed()]
         if self.own_runtime:
             self.runtime.stop(ours)
         elif self.runtime.started:
@@ -313,9 +333,10 @@ class RayBackend(Backend):
         from ray.serve.schema import ServeDeploySchema
 
         apps = [
-            application(self.prefix, a, cpus_per_core=self.cpus_per_core, max_ongoing=self.max_ongoing,
+            application(self.prefix, a, cpus_per_core=self.cpus_per_core,
+                        max_ongoing=stage_max_ongoing(self.max_ongoing, st.index, len(self._stages)),
                         graceful_shutdown_timeout_s=2.0 * self.drop_limit_s + 5.0)
-            for st in self._stages for a in st.apps.values()
+            for st in self._stages for a in st.deployed().values()
         ]
         cfg = deploy_config([*apps, *self._foreign], proxy_location=self._proxy_location)
         try:
@@ -330,7 +351,7 @@ class RayBackend(Backend):
         changed = False
         for st in self._stages:
             st.ready, st.existing, st.pids = {}, {}, {}
-            for v in st.apps:
+            for v in st.deployed():
                 name = app_name(self.prefix, st.name, v)
                 a = details.get(name, {})
                 if str(_value(a.get("status"))) == "DEPLOY_FAILED":
@@ -341,22 +362,28 @@ class RayBackend(Backend):
                 for r in reps:
                     if r.get("pid") is not None:
                         st.pids.setdefault(str(r.get("node_id")), []).append(int(r["pid"]))
+            for v in [v for v, (_, until) in st.retiring.items() if now >= until]:
+                del st.retiring[v]
+                changed = True
             t = st.target
             if t is None or st.route == t.variant:
                 continue
             status = _value(details.get(app_name(self.prefix, st.name, t.variant), {}).get("status"))
             if switch_landed(st.ready.get(t.variant, 0), t.replicas) and str(status) == "RUNNING":
-                st.route = t.variant
+                old, st.route = st.route, t.variant
                 for other in [o for o in st.apps if o != t.variant]:
-                    del st.apps[other]
-                changed = True
+                    app = st.apps.pop(other)
+                    if other == old and st.index > 0:
+                        st.retiring[other] = (app, now + self.drop_limit_s + RETIRE_MARGIN_S)
+                    else:
+                        changed = True  # the config loses an application: resubmit
         if changed:
             self._submit()
         pending = any(not st.landed() for st in self._stages)
-        self._next_reconcile_s = now + (RECONCILE_PENDING_S if pending else RECONCILE_STEADY_S)
+        retire_s = min((until for st in self._stages for _, until in st.retiring.values()), default=math.inf)
+        self._next_reconcile_s = min(now + (RECONCILE_PENDING_S if pending else RECONCILE_STEADY_S), retire_s)
 
-    def _handle(self, st: _Stage, variant: str) -> Any:
-        name = app_name(self.prefix, st.name, variant)
+    def _handle(self, name: str) -> Any:
         h = self._handles.get(name)
         if h is None:
             from ray import serve
@@ -403,49 +430,56 @@ class RayBackend(Backend):
             task.add_done_callback(self._tasks.discard)
 
     async def _request(self, rid: int, t_a: float, payload: Any, label: int | None) -> None:
-        x = payload
+        self._in_pipeline += 1
+        try:
+            answer = await self._call({"rid": rid, "arrival_epoch_s": self._epoch0_s + t_a, "x": payload})
+        finally:
+            self._in_pipeline -= 1
+        now = self.clock.now_s()
+        if answer is None:
+            self._ledger.fail(now)
+            return
+        hops = list(answer.get("hops", ()))
         compute_s = 0.0
-        for st in self._stages:
-            st.in_stage += 1
-            try:
-                answer = await self._call(st, {"rid": rid, "arrival_epoch_s": self._epoch0_s + t_a, "x": x})
-            finally:
-                st.in_stage -= 1
-            now = self.clock.now_s()
-            if answer is None:
-                self._ledger.fail(now)
-                return
-            self.batches_seen[st.index].add(int(answer["batch"]))
-            self.variants_answered[st.index].add(str(answer["variant"]))
-            if answer["dropped"]:
-                self._ledger.drop(now)
-                return
-            x = answer["y"]
-            compute_s += float(answer.get("compute_s", 0.0))
-            if answer.get("reports_batch"):
-                v = st.variants.get(str(answer["variant"]))
+        for st, hop in zip(self._stages, hops, strict=False):
+            if int(hop.get("batch", 0)) > 0:
+                self.batches_seen[st.index].add(int(hop["batch"]))
+                self.variants_answered[st.index].add(str(hop["variant"]))
+            if hop.get("dropped"):
+                continue
+            compute_s += float(hop.get("compute_s", 0.0))
+            if hop.get("reports_batch"):
+                v = st.variants.get(str(hop["variant"]))
                 if v is not None:
                     self._served[st.index].append(ServedBatch(
-                        now, v.name, int(answer["served"]), v.cores, float(answer["compute_s"]),
-                        float(answer["compute_s"])))
-        now = self.clock.now_s()
-        correct = None if label is None else bool(int(x) == int(label))
+                        now, v.name, int(hop["served"]), v.cores, float(hop["compute_s"]), float(hop["compute_s"])))
+        if any(h.get("dropped") for h in hops):
+            self._ledger.drop(now)
+            return
+        if len(hops) != len(self._stages):
+            self.errors.append(f"request {rid}: {len(hops)} of {len(self._stages)} stages answered")
+            self._ledger.fail(now)
+            return
+        y = answer["y"]
+        correct = None if label is None else bool(int(y) == int(label))
         self._ledger.complete(now, now - t_a, correct)
         self.request_compute_s.append(compute_s)
 
-    async def _call(self, st: _Stage, request: dict[str, Any]) -> dict[str, Any] | None:
+    async def _call(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """Send ``request`` into the pipeline along the route serving now; retry once where it failed."""
         for attempt in range(self.max_attempts):
-            variant = st.route
-            if variant is None:
+            route = [st.route for st in self._stages]
+            if any(v is None for v in route):
                 break
+            apps = [app_name(self.prefix, st.name, str(v)) for st, v in zip(self._stages, route, strict=True)]
             try:
-                answer: dict[str, Any] = await self._handle(st, variant).remote(request)
+                answer: dict[str, Any] = await self._handle(apps[0]).remote({**request, "route": apps[1:]})
                 return answer
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # a replica that died or stopped under the request
                 if len(self.errors) < 20:
-                    self.errors.append(f"{st.name}/{variant}: {type(e).__name__}: {str(e)[:200]}")
+                    self.errors.append(f"{'>'.join(apps)}: {type(e).__name__}: {str(e)[:200]}")
                 if attempt + 1 < self.max_attempts:
                     self._ledger.retried += 1
         return None
@@ -472,7 +506,7 @@ class RayBackend(Backend):
             self._ledger.close_second(
                 k, energy=split, window_s=window_s, stage_cpu_s=cpu,
                 cost_cores=sum(n * st.variants[v].cores for st in self._stages for v, n in st.existing.items()),
-                pas=self._pas(), queue_lengths=tuple(st.in_stage for st in self._stages),
+                pas=self._pas(), queue_lengths=(self._in_pipeline, *([0] * (n - 1))),
                 config=self._serving_config(), stage_names=self._names,
             )
             self._closed_seconds += 1

@@ -14,7 +14,13 @@ import re
 from typing import Any
 
 from ipa_energy.backends.base import PipelineConfig
-from ipa_energy.backends.ray.serve_config import VariantApp, application, deploy_config, max_ongoing_requests
+from ipa_energy.backends.ray.serve_config import (
+    VariantApp,
+    application,
+    deploy_config,
+    max_ongoing_requests,
+    stage_max_ongoing,
+)
 
 API_VERSION = "ray.io/v1"
 KIND = "RayService"
@@ -48,13 +54,13 @@ def rayservice_manifest(
     kube_name = name or re.sub(r"[^a-z0-9-]", "-", f"ipa-{pipeline.name}".lower())
     batches = [sc.batch for sc in config.stages]
     apps = []
-    for st, sc in zip(pipeline.stages, config.stages, strict=True):
+    for i, (st, sc) in enumerate(zip(pipeline.stages, config.stages, strict=True)):
         variant = next(v for v in st.variants if v.name == sc.variant)
         spec = spec_for(sc.variant, cache_dir=cache_dir)
         apps.append(application(
             kube_name, VariantApp(st.name, sc.variant, spec.family, int(variant.cores), sc.replicas, sc.batch,
                                   max_batch_wait_s, pipeline.drop_limit_s, cache_dir),
-            cpus_per_core=1.0, max_ongoing=max_ongoing_requests(batches),
+            cpus_per_core=1.0, max_ongoing=stage_max_ongoing(max_ongoing_requests(batches), i, len(config.stages)),
             graceful_shutdown_timeout_s=2.0 * pipeline.drop_limit_s + 5.0,
         ))
     import yaml

@@ -62,6 +62,13 @@ def max_ongoing_requests(batch_choices: Sequence[int]) -> int:
     return max(8, 2 * max(batch_choices, default=1))
 
 
+def stage_max_ongoing(max_ongoing: int, index: int, n_stages: int) -> int:
+    """Requests a replica of stage ``index`` (of ``n_stages``) accepts at once. Stages are composed replica
+    to replica, so a replica holds each request until the later stages have answered it: it accepts
+    ``max_ongoing`` (one stage's worth) for itself and for each stage after it."""
+    return max_ongoing * (n_stages - index)
+
+
 def application(
     prefix: str,
     app: VariantApp,
@@ -101,5 +108,5 @@ def deploy_config(
 
 __all__ = [
     "APP_IMPORT_PATH", "DEPLOYMENT", "GRACEFUL_SHUTDOWN_WAIT_LOOP_S", "VariantApp", "app_name", "application",
-    "deploy_config", "max_ongoing_requests", "user_config",
+    "deploy_config", "max_ongoing_requests", "stage_max_ongoing", "user_config",
 ]

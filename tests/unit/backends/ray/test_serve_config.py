@@ -15,6 +15,7 @@ from ipa_energy.backends.ray.serve_config import (
     application,
     deploy_config,
     max_ongoing_requests,
+    stage_max_ongoing,
 )
 from ipa_energy.errors import ConfigError
 
@@ -56,6 +57,8 @@ def test_deploy_config_and_ongoing_limit() -> None:
     assert deploy_config([])["proxy_location"] == "Disabled"
     assert max_ongoing_requests([1, 2, 16]) == 32
     assert max_ongoing_requests([]) == 8
+    # composed replica to replica: the first of three stages holds requests for itself and the two after it
+    assert [stage_max_ongoing(8, i, 3) for i in range(3)] == [24, 16, 8]
 
 
 def test_serve_schema_accepts_the_config() -> None:
