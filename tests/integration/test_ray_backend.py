@@ -105,6 +105,16 @@ def test_reconfiguration_under_a_closed_loop_client(runtime: RayRuntime, stages)
         _run_until(b, lambda: cls.existing.get(CLS_S, 0) == 0, limit_s=30.0)
         assert b.variants_answered[1] == {CLS_M}
 
+        # a node without a meter (as one that joined after the start): the next look at Serve starts one
+        import ray
+
+        nid = next(iter(b._meters))
+        ray.kill(b._meters.pop(nid))
+        b._reconcile(b.clock.now_s())
+        assert nid in b._meters and b.meters_started_late == 1
+        assert "Ray node(s) x1:" in b.energy_scope
+        b.run_closed_loop(b.clock.now_s() + 2.0, concurrency=6)
+
         b.finish(drain_s=10.0)
         s = b.summary()
         recs = b.seconds()

@@ -25,7 +25,8 @@ surplus replica goes on a scale-down is Serve's choice (it drains too).
 A request that fails on a replica that died or stopped under it (at any stage) is sent again from the
 first stage once (counted in ``retried``), then counted failed.
 
-Energy: one :class:`~.meter.NodeMeter` actor per node, read once per closed second; each node's window is
+Energy: one :class:`~.meter.NodeMeter` actor per node (a node that joins later gets one when a replica
+of ours is first seen there), read once per closed second; each node's window is
 split by the CPU time of the replica processes of each stage on that node (pids from Serve's replica
 details), and the nodes' splits are summed.
 """
@@ -35,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -166,6 +168,8 @@ class RayBackend(Backend):
         self._in_pipeline = 0
         self._observed: list[Observation] = []
         self.energy_scope = "none (no meter)"
+        #: meters started on nodes that held none of our replicas when the run started
+        self.meters_started_late = 0
         self._meter_selection: str | None = None
 
     # ---- the run's life ----------------------------------------------------------------------
@@ -324,7 +328,7 @@ class RayBackend(Backend):
             "batches_seen": {st.name: sorted(self.batches_seen[st.index]) for st in self._stages},
             "variants_answered": {st.name: sorted(self.variants_answered[st.index]) for st in self._stages},
             "ray_address": self.runtime.address or "local instance",
-            "energy_meter": self._meter_selection,
+            "energy_meter": self._meter_selection, "meters_started_late": self.meters_started_late,
             "errors": self.errors[:5],
         }
 
@@ -379,9 +383,28 @@ class RayBackend(Backend):
                         changed = True  # the config loses an application: resubmit
         if changed:
             self._submit()
+        self._meter_new_nodes()
         pending = any(not st.landed() for st in self._stages)
         retire_s = min((until for st in self._stages for _, until in st.retiring.values()), default=math.inf)
         self._next_reconcile_s = min(now + (RECONCILE_PENDING_S if pending else RECONCILE_STEADY_S), retire_s)
+
+    def _meter_new_nodes(self) -> None:
+        """Start a meter on every node that holds a replica of ours and has none (a node that joined the
+        cluster after the run started): its energy counts from now, its replicas' CPU time too."""
+        if self.meter_name == "none" or not self._started:
+            return
+        new = {nid for st in self._stages for nid in st.pids} - set(self._meters)
+        if not new:
+            return
+        import ray
+
+        from ipa_energy.backends.ray.meter import node_meter
+
+        for nid in sorted(new):
+            self._meters[nid] = node_meter(self.meter_name, self._names, nid)
+        ray.get([self._meters[nid].restart.remote(self._pids_on(nid)) for nid in new], timeout=60)
+        self.meters_started_late += len(new)
+        self.energy_scope = re.sub(r"x\d+:", f"x{len(self._meters)}:", self.energy_scope, count=1)
 
     def _handle(self, name: str) -> Any:
         h = self._handles.get(name)

@@ -74,21 +74,21 @@ class NodeMeter:
         self.meter.close()
 
 
-def node_meters(meter: str, stage_names: Sequence[str]) -> dict[str, Any]:
-    """One :class:`NodeMeter` actor per alive node (node id -> actor handle)."""
+def node_meter(meter: str, stage_names: Sequence[str], node_id: str) -> Any:
+    """A :class:`NodeMeter` actor on node ``node_id`` (pinned: it measures that node only)."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    remote = ray.remote(num_cpus=0)(NodeMeter)
-    out = {}
-    for node in ray.nodes():
-        if not node.get("Alive"):
-            continue
-        nid = node["NodeID"]
-        out[nid] = remote.options(
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=nid, soft=False),
-        ).remote(meter, list(stage_names))
-    return out
+    return ray.remote(num_cpus=0)(NodeMeter).options(
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
+    ).remote(meter, list(stage_names))
 
 
-__all__ = ["NodeMeter", "node_meters"]
+def node_meters(meter: str, stage_names: Sequence[str]) -> dict[str, Any]:
+    """One :class:`NodeMeter` actor per alive node (node id -> actor handle)."""
+    import ray
+
+    return {n["NodeID"]: node_meter(meter, stage_names, n["NodeID"]) for n in ray.nodes() if n.get("Alive")}
+
+
+__all__ = ["NodeMeter", "node_meter", "node_meters"]
