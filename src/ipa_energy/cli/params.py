@@ -63,6 +63,21 @@ class NumberList(click.ParamType):
         return values
 
 
+class CoreBudget(click.ParamType):
+    """``--max-cores``: a number of cores (``config.validation``'s "cores" rule), ``auto`` (kept as the
+    string: the command resolves it) or ``none`` (no budget: None)."""
+
+    name = "cores|auto|none"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("auto", "none"):
+            return None if text == "none" else "auto"
+        return parse_number(text, "cores", _flag(param))
+
+
 class OutputDir(click.ParamType):
     """A folder the command writes into: checked (a folder or creatable, writable), not created."""
 
@@ -92,10 +107,12 @@ WEIGHT = Number("weight")
 POWER_W = Number("power_w")
 WORKERS = Number("workers")
 PORT = Number("port")
+MAX_CORES = CoreBudget()
 OUT_DIR = OutputDir()
 OUT_FILE = OutputFile()
 
 __all__ = [
     "DURATION_S", "INTERVAL_S", "LOAD_SCALE", "OUT_DIR", "OUT_FILE", "PORT", "POWER_W", "RATE_RPS", "SEED",
-    "TIME_SCALE", "WAIT_S", "WEIGHT", "WORKERS", "Number", "NumberList", "OutputDir", "OutputFile",
+    "TIME_SCALE", "WAIT_S", "WEIGHT", "WORKERS", "MAX_CORES", "CoreBudget", "Number", "NumberList", "OutputDir",
+    "OutputFile",
 ]

@@ -18,6 +18,7 @@ from ipa_energy.cli.params import (
     DURATION_S,
     INTERVAL_S,
     LOAD_SCALE,
+    MAX_CORES,
     OUT_DIR,
     PORT,
     RATE_RPS,
@@ -26,6 +27,15 @@ from ipa_energy.cli.params import (
     WAIT_S,
 )
 from ipa_energy.errors import ConfigError
+
+
+def machine_cores(ray_address: str | None) -> int | None:
+    """``--max-cores auto``: the CPUs of this machine when the replicas run on it, None on a Ray cluster
+    (its size is the cluster's, not this machine's)."""
+    import os
+
+    return None if ray_address is not None else (os.cpu_count() or 1)
+
 
 #: the exit status of a run ended by a signal: 128 + the signal number
 _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -58,6 +68,10 @@ _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 @click.option("--max-batch-wait-s", type=WAIT_S, default=1.0, show_default=True,
               help="Adaptive batching: longest wait for a batch to fill.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Model cache (default: user cache).")
+@click.option("--max-cores", type=MAX_CORES, default="auto", show_default=True,
+              help="Core budget of every decision (replicas x cores summed over the stages): a number, none, "
+                   "or auto = this machine's CPUs when the replicas run here (local; ray without "
+                   "--ray-address), none on a Ray cluster.")
 @click.option("--out", "out_dir", default="results/serve", show_default=True, type=OUT_DIR,
               help="Where the timeline, decisions and energy log are appended as the run goes, and the "
                    "summary written at the end.")
@@ -71,8 +85,8 @@ def serve(
     pipeline: str, workload: str, duration_s: float, backend: str, ray_address: str | None, system: str,
     predictor: str | None,
     time_scale: float, load_scale: float, interval_s: float, seed: int, initial_rate_rps: float | None,
-    profile: str | None, no_learn: bool, meter: str, max_batch_wait_s: float, cache_dir: str | None, out_dir: str,
-    overwrite: bool, prometheus_port: int | None, as_json: bool, **grid: Any,
+    profile: str | None, no_learn: bool, meter: str, max_batch_wait_s: float, cache_dir: str | None,
+    max_cores: int | str | None, out_dir: str, overwrite: bool, prometheus_port: int | None, as_json: bool, **grid: Any,
 ) -> None:
     """Serve PIPELINE live for DURATION seconds, adapting every interval. Ctrl-C or SIGTERM stops
     gracefully (in-flight requests finish, logs and the summary are still written; exit 130 / 143)."""
@@ -90,7 +104,9 @@ def serve(
         pipeline=pipeline, workload=workload, duration_s=duration_s, system=system, predictor=predictor,
         time_scale=time_scale, load_scale=load_scale, seed=seed, interval_s=interval_s, profile=profile,
         meter=meter, cache_dir=cache_dir, max_batch_wait_s=max_batch_wait_s, backend=backend,
-        initial_rate_rps=initial_rate_rps, learn=not no_learn, ray_address=ray_address, **grid_spec_fields(**grid),
+        initial_rate_rps=initial_rate_rps, learn=not no_learn, ray_address=ray_address,
+        max_cores=machine_cores(ray_address) if max_cores == "auto" else None if max_cores is None else int(max_cores),
+        **grid_spec_fields(**grid),
     )
     grid_of(spec)  # a bad carbon source or cap fails here, before any work
     from ipa_energy.config.validation import claim_outputs, safe_filename

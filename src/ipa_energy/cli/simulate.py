@@ -10,7 +10,8 @@ import click
 
 from ipa_energy.cli.grid_options import grid_options, grid_spec_fields
 from ipa_energy.cli.output import clean, print_metrics
-from ipa_energy.cli.params import DURATION_S, INTERVAL_S, LOAD_SCALE, OUT_DIR, RATE_RPS, SEED, WEIGHT
+from ipa_energy.cli.params import DURATION_S, INTERVAL_S, LOAD_SCALE, MAX_CORES, OUT_DIR, RATE_RPS, SEED, WEIGHT
+from ipa_energy.errors import ConfigError
 
 
 @click.command()
@@ -33,6 +34,8 @@ from ipa_energy.cli.params import DURATION_S, INTERVAL_S, LOAD_SCALE, OUT_DIR, R
                    "the optimizer still plans with the pipeline's profile and learns the difference.")
 @click.option("--no-learn", is_flag=True,
               help="Static planning: decide from the offline profile only, ignore what the run observes.")
+@click.option("--max-cores", type=MAX_CORES, default=None,
+              help="Core budget of every decision (replicas x cores summed over the stages); default: none.")
 @click.option("--out", "out_dir", type=OUT_DIR,
               help="Append the per-second timeline and the decisions here as the run goes.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier run's files in --out (default: refuse).")
@@ -41,9 +44,13 @@ from ipa_energy.cli.params import DURATION_S, INTERVAL_S, LOAD_SCALE, OUT_DIR, R
 def simulate(
     pipeline: str, workload: str, system: str, predictor: str | None, load_scale: float, seed: int,
     interval_s: float, duration_s: float | None, initial_rate_rps: float | None, energy_weight: float | None,
-    world_profile: str | None, no_learn: bool, out_dir: str | None, overwrite: bool, as_json: bool, **grid: Any,
+    world_profile: str | None, no_learn: bool, max_cores: int | str | None, out_dir: str | None, overwrite: bool,
+    as_json: bool, **grid: Any,
 ) -> None:
     """Simulate one system adapting a pipeline under a workload."""
+    if max_cores == "auto":
+        raise ConfigError("'auto' means this machine's cores, which simulated machines are not: give a number "
+                          "or none", field="--max-cores")
     from ipa_energy.bench.tables import run_slug
     from ipa_energy.runs import RunSpec, execute
     from ipa_energy.runs.grid import grid_of
@@ -52,7 +59,8 @@ def simulate(
         pipeline=pipeline, workload=workload, system=system, predictor=predictor, seed=seed,
         load_scale=load_scale, interval_s=interval_s, duration_s=duration_s, initial_rate_rps=initial_rate_rps,
         weights=(("energy", energy_weight),) if energy_weight is not None else (),
-        learn=not no_learn, world_profile=world_profile, **grid_spec_fields(**grid),
+        learn=not no_learn, world_profile=world_profile, max_cores=None if max_cores is None else int(max_cores),
+        **grid_spec_fields(**grid),
     )
     grid_of(spec)  # a bad carbon source or cap fails here, before any work
     if out_dir:

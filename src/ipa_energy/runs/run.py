@@ -78,8 +78,8 @@ def problem_factory(
     current: Callable[[], Any] | None = None,
 ) -> TimedProblemFactory:
     """(rate_rps, t_s) -> the canonical problem of ``spec.system`` on ``pipeline``, with ``spec.weights``
-    applied; carbon-aware (``ipa-carbon`` with a source) and within the power cap as ``grid`` says
-    (:func:`ipa_energy.runs.grid.timed_factory`). ``current`` (a profile provider:
+    applied and ``spec.max_cores`` as the core budget; carbon-aware (``ipa-carbon`` with a source) and
+    within the power cap as ``grid`` says (:func:`ipa_energy.runs.grid.timed_factory`). ``current`` (a profile provider:
     :meth:`RunLearning.pipeline`) gives the pipeline of each decision instead, i.e. the offline profile
     corrected by what the run has observed."""
     from ipa_energy.optimize.presets import build_problem
@@ -87,7 +87,8 @@ def problem_factory(
     override = dict(spec.weights)
 
     def make(rate_rps: float) -> Any:
-        problem = build_problem(current() if current is not None else pipeline, spec.system, rate_rps)
+        problem = build_problem(current() if current is not None else pipeline, spec.system, rate_rps,
+                                max_cores=spec.max_cores)
         if override:
             problem = dataclasses.replace(problem, weights=dataclasses.replace(problem.weights, **override))
         return problem

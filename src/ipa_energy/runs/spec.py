@@ -59,6 +59,8 @@ class RunSpec:
     grid_label: str = ""
     #: ray backend: join the Ray cluster at this address (None: start a local instance, shut it down after)
     ray_address: str | None = None
+    #: core budget of every decision (the sum of replicas x cores over the stages); None: no budget
+    max_cores: int | None = None
 
     def __post_init__(self) -> None:
         """The value rules of ``config.validation`` (the same for CLI flags, experiment YAML and code)."""
@@ -92,7 +94,7 @@ class RunSpec:
 _RULES = {
     "seed": "seed", "load_scale": "load_scale", "interval_s": "interval_s", "duration_s": "duration_s",
     "initial_rate_rps": "rate_rps", "time_scale": "time_scale", "max_batch_wait_s": "wait_s",
-    "image_size": "image_px",
+    "image_size": "image_px", "max_cores": "cores",
 }
 
 __all__ = ["RunSpec"]
