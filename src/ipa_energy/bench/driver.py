@@ -9,6 +9,7 @@ from pathlib import Path
 from ipa_energy.bench import plots
 from ipa_energy.bench.carbon_report import carbon_section
 from ipa_energy.bench.experiment import ExperimentSpec, check_names, expand
+from ipa_energy.bench.learning_report import learning_section
 from ipa_energy.bench.report import decision_summary, write_report
 from ipa_energy.bench.runner import INTERRUPTED, RunFailure, run_all
 from ipa_energy.bench.tables import write_outputs
@@ -71,11 +72,12 @@ def run_bench(
     if sweep_rows:
         plots.energy_sweep(sweep_rows, plot_dir / "energy_weight_sweep.png")
         sweep_plot = "plots/energy_weight_sweep.png"
+    learning_lines = learning_section(results, out)
     carbon_lines = carbon_section(results, out)
     wall_s = time.perf_counter() - t0
     report = write_report(
         out, rows, decision_rows=decision_summary(main), experiment_name=spec.name, plots=plot_files,
-        sweep_plot=sweep_plot, sections=carbon_lines,
+        sweep_plot=sweep_plot, sections=[*learning_lines, *carbon_lines],
         default_energy_weight=DEFAULT_ENERGY_WEIGHT,
         failures=[f"{f.spec.label} on {f.spec.workload}: {f.error.splitlines()[0]}" for f in failures],
         wall_s=wall_s,

@@ -74,7 +74,7 @@ def write_report(
     wall_s: float,
     sections: Sequence[str] = (),
 ) -> Path:
-    """``sections``: markdown lines of further sections (carbon), placed before the plots."""
+    """``sections``: markdown lines of further sections (closed loop, carbon), placed before the plots."""
     main = [r for r in rows if r["group"] == "main"]
     sweep = [dict(r, energy_weight=float(r["label"].split("energy=")[1])) for r in rows
              if r["group"] == "energy-sweep"]
