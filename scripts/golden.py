@@ -181,6 +181,28 @@ def ql_same_decisions() -> str:
     return f"{same} of {total}"
 
 
+def closed_loop() -> str:
+    """experiments/closed_loop.yaml (crop 1.6x slower in the world; learned vs static), beside the same
+    systems in a world equal to the plan."""
+    from ipa_energy.bench.experiment import expand, load_experiment
+    from ipa_energy.bench.runner import RunFailure, run_all
+    from ipa_energy.bench.tables import summary_rows
+    from ipa_energy.bench.world import write_worlds
+
+    spec = load_experiment(ROOT / "experiments" / "closed_loop.yaml")
+    plan = spec.model_copy(update={"world": None, "learn": [True]})
+    planned = expand(plan)
+    with tempfile.TemporaryDirectory() as d:
+        outcomes = run_all([*planned, *expand(spec, write_worlds(spec.world, spec.pipelines, Path(d)))],
+                           show_progress=False)
+    if any(isinstance(o, RunFailure) for o in outcomes):
+        raise RuntimeError("a closed_loop run failed: run ipa-energy bench --config experiments/closed_loop.yaml")
+    rows = [dict(r, world="plan" if i < len(planned) else "crop x1.6")
+            for i, r in enumerate(summary_rows([o for o in outcomes if not isinstance(o, RunFailure)]))]
+    return "\n" + _table(rows, ["world", "label", "predictor", "sla_violation_pct", "drop_pct", "cost_cores",
+                                "energy_j", "learned_decision_changes"]) + "\n"
+
+
 def _solver_bench() -> Any:
     spec = importlib.util.spec_from_file_location("solver_bench", ROOT / "benchmarks" / "solver_bench.py")
     assert spec is not None and spec.loader is not None
@@ -252,6 +274,7 @@ GENERATORS: dict[str, Generator] = {
     "energy-weight-default": Generator(energy_weight_default),
     "energy-weight-selection": Generator(energy_weight_selection, slow=True),
     "solver-agreement": Generator(solver_agreement),
+    "bench-closed-loop": Generator(closed_loop),
     "ql-same-decisions": Generator(ql_same_decisions, slow=True),
     "predictor-test": Generator(predictor_test),
     "readme-predictor": Generator(readme_predictor),

@@ -13,6 +13,7 @@ from ipa_energy.bench.learning_report import learning_section
 from ipa_energy.bench.report import decision_summary, write_report
 from ipa_energy.bench.runner import INTERRUPTED, RunFailure, run_all
 from ipa_energy.bench.tables import write_outputs
+from ipa_energy.bench.world import WORLDS_DIR, write_worlds
 from ipa_energy.config.validation import safe_filename
 from ipa_energy.runs import RunResult
 
@@ -31,7 +32,7 @@ class BenchOutcome:
 
 #: what a bench run writes into its folder: a re-run refuses to mix with these unless told to overwrite
 BENCH_OUTPUTS = ("summary.csv", "report.md", "config.resolved.yaml", "failures.json", "timelines", "decisions",
-                 "energy", "plots", "runs")
+                 "energy", "plots", "runs", WORLDS_DIR)
 
 
 def run_bench(
@@ -41,7 +42,7 @@ def run_bench(
 
     t0 = time.perf_counter()
     check_names(spec)
-    runs = expand(spec)
+    runs = expand(spec, write_worlds(spec.world, spec.pipelines, out))
     signals: list[int] = []
     outcomes = run_all(runs, workers=workers or spec.workers, show_progress=show_progress, out=out,
                        signals=signals)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from ipa_energy.bench.world import WorldSpec
 from ipa_energy.config.validation import StrictModel, load_mapping, parse_model
 from ipa_energy.errors import ConfigError
 from ipa_energy.runs.spec import RunSpec
@@ -93,6 +94,19 @@ class ExperimentSpec(StrictModel):
     #: each; the label gets "+name" for a cap
     power_caps: dict[str, str | None] = Field(default_factory=dict)
     carbon_sweep: CarbonSweepSpec = CarbonSweepSpec()
+    #: the simulated world (``bench/world.py``): a profile CSV and/or one stage of the pipeline's profile
+    #: scaled; null: the world is the planning profile (what is learned can only confirm it)
+    world: WorldSpec | None = None
+    #: decide from the online profile (learned from served batches) or the static offline profile; a list
+    #: sweeps it (``[true, false]``: learned vs static side by side, static runs labelled "static"); the
+    #: energy and carbon sweeps use the first value
+    learn: list[bool] = Field(default=[True], min_length=1)
+
+    @field_validator("learn", mode="before")
+    @classmethod
+    def _one_learn(cls, value: Any) -> Any:
+        """A plain bool is a list of one."""
+        return [value] if isinstance(value, bool) else value
 
 
 def check_names(spec: ExperimentSpec) -> None:
@@ -113,7 +127,7 @@ def check_names(spec: ExperimentSpec) -> None:
     for i, ew in enumerate(spec.energy_sweep.energy_weights):
         check_number(ew, "weight", f"energy_sweep.energy_weights[{i}]")
     # a name listed twice would run twice into one file
-    for field in ("pipelines", "workloads", "systems", "predictors", "seeds"):
+    for field in ("pipelines", "workloads", "systems", "predictors", "seeds", "learn"):
         check_unique(getattr(spec, field), field)
     check_unique(spec.energy_sweep.energy_weights, "energy_sweep.energy_weights")
     for field in ("weights", "sim_sweep"):
@@ -133,6 +147,11 @@ def check_names(spec: ExperimentSpec) -> None:
         raise UnknownNameError("system", spec.carbon_sweep.system, SYSTEMS, field="carbon_sweep.system")
     if spec.carbon_sweep.enabled and not spec.carbon:
         raise ConfigError("needs a carbon source in `carbon`", field="carbon_sweep")
+    if spec.world is not None:
+        from ipa_energy.bench.world import world_table
+
+        for name in spec.pipelines:
+            world_table(spec.world, name)
     from ipa_energy.runs.grid import grid_of
 
     for key, source in spec.carbon.items():
@@ -158,10 +177,15 @@ def load_experiment(path: str | Path | None) -> ExperimentSpec:
     return parse_model(ExperimentSpec, load_mapping(path), source=str(path))
 
 
-def expand(spec: ExperimentSpec) -> list[RunSpec]:
+def expand(spec: ExperimentSpec, worlds: Mapping[str, str] | None = None) -> list[RunSpec]:
     """The cartesian product of the sweep, plus the energy-weight sweep runs (group "energy-sweep").
 
-    A null predictor becomes the system's own, so every run's spec (and table row) names its predictor."""
+    A null predictor becomes the system's own, so every run's spec (and table row) names its predictor.
+    ``worlds``: pipeline -> its world CSV (``bench.world.write_worlds``), needed when ``spec.world`` is set;
+    every run of the pipeline, in every group, is simulated in it."""
+    if spec.world is not None and (worlds is None or set(spec.pipelines) - set(worlds)):
+        raise ValueError("spec.world is set: pass each pipeline's world CSV (bench.world.write_worlds)")
+    world = dict(worlds or {}) if spec.world is not None else {}
     from ipa_energy.pipelines import load_pipeline
     from ipa_energy.runs.adaptation import run_predictor
 
@@ -189,9 +213,9 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
     caps: list[str | None] = [*spec.power_caps] or [None]
     grids = [_grid_fields(spec, c, p) for c in carbons for p in caps]
     runs = []
-    for pipe, wl, system, pred, seed, w, variant, grid in itertools.product(
+    for pipe, wl, system, pred, seed, w, variant, grid, learn in itertools.product(
         spec.pipelines, spec.workloads, spec.systems, spec.predictors, spec.seeds, spec.weights, spec.sim_sweep,
-        grids,
+        grids, spec.learn,
     ):
         weights = tuple(sorted(set_fields(w).items()))
         sim_label = tuple(sorted(set_fields(variant).items()))
@@ -200,7 +224,8 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
             RunSpec(pipe, wl, system, predictor(pipe, system, pred), seed, spec.load_scale, spec.interval_s,
                     spec.duration_s, weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())),
                     sim_label=sim_label, initial_rate_rps=spec.initial_rate_rps,
-                    carbon_options=carbon_opts if aware else (), **grid)
+                    carbon_options=carbon_opts if aware else (), learn=learn,
+                    world_profile=world.get(pipe), **grid)
         )
     if spec.carbon_sweep.enabled:
         grid = _grid_fields(spec, next(iter(spec.carbon)), None)
@@ -210,7 +235,8 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
                         predictor(spec.pipelines[0], spec.carbon_sweep.system, spec.predictors[0]),
                         spec.seeds[0], spec.load_scale, spec.interval_s, spec.duration_s, (), sim,
                         group="carbon-sweep", initial_rate_rps=spec.initial_rate_rps,
-                        carbon_options=(("lam", lam), ("mode", "lambda")), **grid)
+                        carbon_options=(("lam", lam), ("mode", "lambda")), learn=spec.learn[0],
+                        world_profile=world.get(spec.pipelines[0]), **grid)
             )
     if spec.energy_sweep.enabled:
         for pipe, wl, ew in itertools.product(spec.pipelines, spec.workloads, spec.energy_sweep.energy_weights):
@@ -218,7 +244,8 @@ def expand(spec: ExperimentSpec) -> list[RunSpec]:
                 RunSpec(pipe, wl, spec.energy_sweep.system,
                         predictor(pipe, spec.energy_sweep.system, spec.predictors[0]), spec.seeds[0],
                         spec.load_scale, spec.interval_s, spec.duration_s, (("energy", ew),), sim,
-                        group="energy-sweep", initial_rate_rps=spec.initial_rate_rps)
+                        group="energy-sweep", initial_rate_rps=spec.initial_rate_rps, learn=spec.learn[0],
+                        world_profile=world.get(pipe))
             )
     return runs
 

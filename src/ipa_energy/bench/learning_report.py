@@ -133,13 +133,28 @@ def _representative(runs: Sequence[RunResult], ratios: dict[int, list[StageRatio
     return next((r for r in learned if r.spec.system == REPRESENTATIVE_SYSTEM), learned[0] if learned else None)
 
 
-def _world_note(runs: Sequence[RunResult]) -> list[str]:
-    if any(r.spec.backend != "sim" or r.spec.world_profile is not None for r in runs):
+def _world_note(runs: Sequence[RunResult], out: Path) -> list[str]:
+    worlds = list(dict.fromkeys(r.spec.world_profile for r in runs if r.spec.world_profile is not None))
+    if worlds:
+        names = ", ".join(f"`{_relative(Path(w), out)}`" for w in worlds)
+        static = [r.spec.label for r in runs if not r.spec.learn]
+        return [f"The simulated machines serve a world profile that differs from the plan ({names}; the "
+                "optimizer plans with the pipeline's profile). Ratios away from 1 are what learning found; "
+                + ("static runs (" + ", ".join(dict.fromkeys(static)) + ") plan with the offline profile "
+                   "throughout." if static else "every run here learns."), ""]
+    if any(r.spec.backend != "sim" for r in runs):
         return []
     return ["The simulated world of these runs is the planning profile itself (no `world_profile`), so what "
             "is learned can only confirm the offline profile: ratios at 1 and no decision changed are the "
-            "expected result here. A world that differs from the plan (`ipa-energy simulate --world-profile`, "
-            "`benchmarks/closed_loop.py`, docs/learning.md) is where learning shows.", ""]
+            "expected result here. A world that differs from the plan (an experiment's `world`, "
+            "`experiments/closed_loop.yaml`, docs/bench.md) is where learning shows.", ""]
+
+
+def _relative(path: Path, out: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(out.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def learning_section(results: Sequence[RunResult], out: Path) -> list[str]:
@@ -157,7 +172,7 @@ def learning_section(results: Sequence[RunResult], out: Path) -> list[str]:
              "observed options weighted by their observations, at the last interval (`<run>_learned.csv` in "
              "`runs/` has every interval and option). `decisions_changed`: interval decisions that differ "
              "from what the offline profile alone gives at the same predicted rate, out of "
-             "`interval_decisions` (after t = 0, guard actions excluded).", "", *_world_note(main)]
+             "`interval_decisions` (after t = 0, guard actions excluded).", "", *_world_note(main, out)]
     if not any(r.metrics.get("learning") for r in main):
         return [*lines, "Learning was off in every run (`--no-learn` / `learn: false`): nothing was learned "
                 "and no decision changed.", ""]

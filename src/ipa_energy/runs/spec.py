@@ -43,7 +43,8 @@ class RunSpec:
     image_size: int | None = None
     #: adaptive batching wait; None keeps the backend's documented default
     max_batch_wait_s: float | None = None
-    #: decide from the online profile (offline profile + observations); False: static planning
+    #: decide from the online profile (offline profile + observations); False: static planning (labelled
+    #: "static", so a learned and a static run of one system are two rows)
     learn: bool = True
     #: simulator only: a profile CSV of what the simulated machines really do (default: the planning one)
     world_profile: str | None = None
@@ -81,6 +82,8 @@ class RunSpec:
         parts += [f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}" for k, v in self.carbon_options]
         if self.grid_label:
             parts.append(f"@{self.grid_label}")
+        if not self.learn:
+            parts.append("static")
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
