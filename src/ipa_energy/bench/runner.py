@@ -8,7 +8,7 @@ import threading
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,13 +30,16 @@ def _safe_run(spec: RunSpec, out: Path | None = None) -> RunResult | RunFailure:
             return execute(spec)
         slug = run_slug(spec)
         result = execute(spec, out_dir=out / "runs", prefix=slug)
-        # one folder per table, as the report links them
+        # one folder per table, as the report links them; the run's file list follows the move
+        moved: dict[str, str] = {}
         for kind, folder in (("timeline", "timelines"), ("decisions", "decisions"), ("energy", "energy")):
             src = out / "runs" / f"{slug}_{kind}.csv"
             if src.exists():
                 (out / folder).mkdir(parents=True, exist_ok=True)
-                src.replace(out / folder / f"{slug}.csv")
-        return result
+                dst = out / folder / f"{slug}.csv"
+                src.replace(dst)
+                moved[str(src)] = str(dst)
+        return replace(result, files=tuple(moved.get(f, f) for f in result.files))
     except Exception as e:  # noqa: BLE001 - one failed run must not lose the others
         return RunFailure(spec, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}")
 

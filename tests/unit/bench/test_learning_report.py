@@ -117,3 +117,12 @@ def test_section_says_so_when_nothing_was_learned(tmp_path: Path) -> None:
     assert "no figure" in quiet
     assert not (tmp_path / "plots").exists()
     assert learning_section([], tmp_path) == []
+
+
+def test_a_bench_run_lists_its_files_where_they_end_up(tmp_path: Path) -> None:
+    from ipa_energy.bench.runner import RunFailure, _safe_run
+
+    result = _safe_run(RunSpec(duration_s=30), tmp_path)
+    assert not isinstance(result, RunFailure)
+    assert {Path(f).parent.name for f in result.files} == {"timelines", "decisions", "energy", "runs"}
+    assert all(Path(f).exists() for f in result.files)
