@@ -55,3 +55,22 @@ def test_sigint_stops_serve_gracefully(cheap_cache: Path, tmp_path: Path) -> Non
     assert len(timeline) >= 2 and timeline[0].startswith("t_s,")
     energy = next(out.glob("*_energy.csv")).read_text().splitlines()
     assert "locate_energy_j" in energy[0]
+
+
+def test_serve_with_carbon_and_the_default_core_budget(cheap_cache: Path, tmp_path: Path) -> None:
+    """A live run under a constant grid intensity: carbon_g is its energy at that intensity, and the
+    decisions were planned within this machine's cores (``--max-cores auto``)."""
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable, "-m", "ipa_energy.cli.main", "serve", "--pipeline", "digits", "--workload",
+        "steady_low", "--duration", "8", "--system", "fa2-low", "--predictor", "reactive", "--interval-s", "4",
+        "--carbon-intensity", "400", "--cache-dir", str(cheap_cache), "--out", str(out), "--json",
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["sent"] > 0 and result["failed"] == 0
+    assert result["energy_j"] > 0
+    assert result["carbon_g"] == pytest.approx(result["energy_j"] * 400 / 3.6e6, rel=1e-6)
+    spec = json.loads(next(out.glob("*_spec.json")).read_text())
+    assert spec["max_cores"] == os.cpu_count()
