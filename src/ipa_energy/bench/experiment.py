@@ -85,6 +85,8 @@ class ExperimentSpec(StrictModel):
     workers: int | None = Field(default=None, ge=1)
     #: rate the first decision plans for when a workload has no recorded history (user traces)
     initial_rate_rps: float | None = Field(default=None, gt=0)
+    #: core budget of every decision of every run (replicas x cores summed over the stages); null: none
+    max_cores: int | None = Field(default=None, ge=1, le=4096)
     #: carbon-intensity sources, name -> source spec (docs/carbon.md); every run is repeated under each
     #: and its label gets "@name"; empty: no carbon accounting
     carbon: dict[str, str] = Field(default_factory=dict)
@@ -223,7 +225,7 @@ def expand(spec: ExperimentSpec, worlds: Mapping[str, str] | None = None) -> lis
         runs.append(
             RunSpec(pipe, wl, system, predictor(pipe, system, pred), seed, spec.load_scale, spec.interval_s,
                     spec.duration_s, weights, tuple(sorted({**base_sim, **dict(sim_label)}.items())),
-                    sim_label=sim_label, initial_rate_rps=spec.initial_rate_rps,
+                    sim_label=sim_label, initial_rate_rps=spec.initial_rate_rps, max_cores=spec.max_cores,
                     carbon_options=carbon_opts if aware else (), learn=learn,
                     world_profile=world.get(pipe), **grid)
         )
@@ -234,7 +236,7 @@ def expand(spec: ExperimentSpec, worlds: Mapping[str, str] | None = None) -> lis
                 RunSpec(spec.pipelines[0], spec.workloads[0], spec.carbon_sweep.system,
                         predictor(spec.pipelines[0], spec.carbon_sweep.system, spec.predictors[0]),
                         spec.seeds[0], spec.load_scale, spec.interval_s, spec.duration_s, (), sim,
-                        group="carbon-sweep", initial_rate_rps=spec.initial_rate_rps,
+                        group="carbon-sweep", initial_rate_rps=spec.initial_rate_rps, max_cores=spec.max_cores,
                         carbon_options=(("lam", lam), ("mode", "lambda")), learn=spec.learn[0],
                         world_profile=world.get(spec.pipelines[0]), **grid)
             )
@@ -244,8 +246,8 @@ def expand(spec: ExperimentSpec, worlds: Mapping[str, str] | None = None) -> lis
                 RunSpec(pipe, wl, spec.energy_sweep.system,
                         predictor(pipe, spec.energy_sweep.system, spec.predictors[0]), spec.seeds[0],
                         spec.load_scale, spec.interval_s, spec.duration_s, (("energy", ew),), sim,
-                        group="energy-sweep", initial_rate_rps=spec.initial_rate_rps, learn=spec.learn[0],
-                        world_profile=world.get(pipe))
+                        group="energy-sweep", initial_rate_rps=spec.initial_rate_rps, max_cores=spec.max_cores,
+                        learn=spec.learn[0], world_profile=world.get(pipe))
             )
     return runs
 

@@ -91,3 +91,15 @@ def test_bad_budgets_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert res.exit_code == 0, res.output
     assert machine_cores(None) is not None and machine_cores(None) >= 1
     assert machine_cores("auto") is None  # a Ray cluster: its size is not this machine's
+
+
+def test_an_experiment_sets_the_budget_of_every_run() -> None:
+    from ipa_energy.bench.experiment import ExperimentSpec, expand
+    from ipa_energy.config.validation import parse_model
+
+    spec = parse_model(ExperimentSpec, {"systems": ["ipa"], "workloads": ["bursty"], "max_cores": 5,
+                                        "energy_sweep": {"enabled": True}}, source="x.yaml")
+    runs = expand(spec)
+    assert len(runs) > 1 and {r.max_cores for r in runs} == {5}
+    with pytest.raises(ConfigError, match="max_cores"):
+        parse_model(ExperimentSpec, {"max_cores": 0}, source="x.yaml")
