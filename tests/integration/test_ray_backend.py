@@ -47,8 +47,8 @@ def stages(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, dict[str
             ("classify", {CLS_S: variant(CLS_S, 0.64), CLS_M: variant(CLS_M, 0.8)})]
 
 
-def _config(loc: str, loc_replicas: int, cls_batch: int, cls: str = CLS_S) -> PipelineConfig:
-    return PipelineConfig((StageConfig(loc, 1, loc_replicas), StageConfig(cls, cls_batch, 1)))
+def _config(loc: str, loc_replicas: int, cls_batch: int, cls: str = CLS_S, cls_replicas: int = 1) -> PipelineConfig:
+    return PipelineConfig((StageConfig(loc, 1, loc_replicas), StageConfig(cls, cls_batch, cls_replicas)))
 
 
 def _run_until(b: RayBackend, done, limit_s: float = 90.0) -> None:  # type: ignore[no-untyped-def]
@@ -104,6 +104,15 @@ def test_reconfiguration_under_a_closed_loop_client(runtime: RayRuntime, stages)
         _run_until(b, lambda: not cls.retiring, limit_s=30.0)
         _run_until(b, lambda: cls.existing.get(CLS_S, 0) == 0, limit_s=30.0)
         assert b.variants_answered[1] == {CLS_M}
+
+        # a later stage scales up and down under traffic: replicas of locate send on to it through their
+        # handles, which must stop routing to the replica that drains
+        b.apply(_config(LOC_M, 1, 4, CLS_M, cls_replicas=2))
+        _run_until(b, lambda: cls.ready.get(CLS_M, 0) == 2)
+        b.run_closed_loop(b.clock.now_s() + 2.0, concurrency=6)
+        b.apply(_config(LOC_M, 1, 4, CLS_M))
+        _run_until(b, lambda: cls.existing.get(CLS_M, 0) == 1)
+        b.run_closed_loop(b.clock.now_s() + 2.0, concurrency=6)
 
         # a node without a meter (as one that joined after the start): the next look at Serve starts one
         import ray
