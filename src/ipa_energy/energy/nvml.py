@@ -162,3 +162,17 @@ class NvmlMeter(EnergyMeter):
             with contextlib.suppress(Exception):
                 self._nv.nvmlShutdown()
         super().close()
+
+
+def gpu_process_utilization(meter: EnergyMeter, since_us: int) -> dict[str, dict[int, float]] | None:
+    """Per GPU zone: pid -> SM utilisation since ``since_us`` (NVML's process samples), from ``meter`` or
+    the NVML part of a composite meter (``auto`` with GPUs); None when the meter has no NVML part. What
+    :func:`ipa_energy.energy.attribution.attribute` shares each GPU's energy by."""
+    parts = getattr(meter, "meters", (meter,))
+    nv = [m for m in parts if isinstance(m, NvmlMeter)]
+    if not nv:
+        return None
+    out: dict[str, dict[int, float]] = {}
+    for m in nv:
+        out.update(m.process_utilization(since_us))
+    return out

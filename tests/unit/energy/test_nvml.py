@@ -82,6 +82,35 @@ def test_utilization_for_attribution(nv, clock):
     assert m.process_utilization() == {"gpu-0": {11: 0.35, 12: 0.10}}
 
 
+def test_stage_energy_of_a_gpu_follows_its_replicas_sm_utilisation(nv, clock):
+    """A serving backend's split (EnergySplit.of, as the local executor and each Ray node meter call it):
+    each GPU's energy goes to stages by their replica processes' SM utilisation; a process outside every
+    stage keeps its share unattributed; a meter without NVML gives no utilisation (GPU left unattributed)."""
+    from ipa_energy.backends.local.ledger import EnergySplit
+    from ipa_energy.energy.auto import CompositeMeter
+    from ipa_energy.energy.base import Measurement
+    from ipa_energy.energy.nvml import gpu_process_utilization
+
+    nv.nvmlDeviceGetCount.return_value = 1
+    nv.nvmlDeviceGetTotalEnergyConsumption.return_value = 0
+    nv.nvmlDeviceGetProcessUtilization.return_value = [
+        SimpleNamespace(pid=11, smUtil=60), SimpleNamespace(pid=12, smUtil=20), SimpleNamespace(pid=99, smUtil=20),
+    ]
+    gpu = get_meter("nvml", clock=clock, guard=False)
+    cpu = get_meter("model", clock=clock)
+    util = gpu_process_utilization(CompositeMeter([cpu, gpu]), since_us=123)
+    nv.nvmlDeviceGetProcessUtilization.assert_called_with("h0", 123)
+    assert util == {"gpu-0": {11: 0.6, 12: 0.2, 99: 0.2}}
+    assert gpu_process_utilization(cpu, 0) is None
+    m = Measurement(energy_j=100.0, zones_j={"gpu-0": 100.0}, duration_s=1.0, counted_zones=("gpu-0",),
+                    source="nvml", quality="measured")
+    split = EnergySplit.of(m, ("detect", "classify"), (0.0, 0.0), 0.0, gpu_util=util, stage_pids=[[11], [12]])
+    assert split.stage_energy_j == pytest.approx((60.0, 20.0))
+    assert split.unattributed_energy_j == pytest.approx(20.0)
+    plain = EnergySplit.of(m, ("detect", "classify"), (0.0, 0.0), 0.0)
+    assert plain.stage_energy_j == (0.0, 0.0) and plain.unattributed_energy_j == pytest.approx(100.0)
+
+
 def test_real_nvml_here_is_unavailable_or_works():
     try:
         m = get_meter("nvml")

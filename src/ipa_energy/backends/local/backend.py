@@ -17,6 +17,7 @@ of the meter's scope (the serving processes for a process-mode estimate, the mac
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -47,6 +48,7 @@ from ipa_energy.backends.local.stage import (
 )
 from ipa_energy.energy.base import EnergyMeter
 from ipa_energy.energy.cputime import CpuTimeSource
+from ipa_energy.energy.nvml import gpu_process_utilization
 from ipa_energy.energy.scope import energy_scope
 from ipa_energy.errors import BackendError, ConfigError
 from ipa_energy.profiles.online import Observation
@@ -120,6 +122,8 @@ class LocalBackend(Backend):
         if meter is not None:
             self._scope_cpu = scope_cpu_time(meter, [os.getpid()])
         self._last_scope_cpu_s = self._scope_cpu.busy_core_s() if self._scope_cpu is not None else 0.0
+        #: NVML's process samples (GPU attribution) are read from this time on (microseconds since the epoch)
+        self._gpu_since_us = int(time.time() * 1e6)
         self._batches: list[BatchRecord] | None = [] if record_batches else None
         self._stop = False
         self._admitting = True
@@ -159,6 +163,7 @@ class LocalBackend(Backend):
             self._last_reading_s = self.clock.now_s()
             if self._scope_cpu is not None:
                 self._last_scope_cpu_s = self._scope_cpu.busy_core_s()
+            self._gpu_since_us = int(time.time() * 1e6)
         while True:
             if self._stop:
                 raise StopRequested
@@ -456,7 +461,12 @@ class LocalBackend(Backend):
                 reading = self.meter.read()
                 m = self.meter.difference(self._last_reading, reading)
                 scope_cpu_s = self._scope_cpu.busy_core_s()
-                split = EnergySplit.of(m, self._stage_names, stage_cpu_s, scope_cpu_s - self._last_scope_cpu_s)
+                now_us = int(time.time() * 1e6)
+                gpu_util = gpu_process_utilization(self.meter, self._gpu_since_us)
+                self._gpu_since_us = now_us
+                pids = self.worker_pids()
+                split = EnergySplit.of(m, self._stage_names, stage_cpu_s, scope_cpu_s - self._last_scope_cpu_s,
+                                       gpu_util=gpu_util, stage_pids=[pids[n] for n in self._stage_names])
                 self._last_reading, self._last_scope_cpu_s = reading, scope_cpu_s
             self._last_reading_s = now
             self._observe(split, metered=self.meter is not None and self._scope_cpu is not None)

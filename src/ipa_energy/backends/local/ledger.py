@@ -9,7 +9,7 @@ that window, attributed to stages in proportion to the CPU time their workers sp
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,11 +40,18 @@ class EnergySplit:
         return EnergySplit(0.0, 0.0, 0.0, (0.0,) * n_stages, 0.0, "none")
 
     @staticmethod
-    def of(m: Measurement, stage_names: Sequence[str], stage_cpu_s: Sequence[float], scope_cpu_s: float) -> EnergySplit:
+    def of(
+        m: Measurement, stage_names: Sequence[str], stage_cpu_s: Sequence[float], scope_cpu_s: float, *,
+        gpu_util: Mapping[str, Mapping[int, float]] | None = None, stage_pids: Sequence[Sequence[int]] = (),
+    ) -> EnergySplit:
         """Split one window's measurement (Kepler's method, :func:`ipa_energy.energy.attribution.attribute`):
-        idle apart, active energy shared by the stages' CPU seconds against ``scope_cpu_s`` (the busy CPU
-        seconds of the meter's scope); idle and the rest of the scope stay unattributed."""
-        att = attribute(m, dict(zip(stage_names, stage_cpu_s, strict=True)), max(0.0, scope_cpu_s))
+        idle apart, active CPU energy shared by the stages' CPU seconds against ``scope_cpu_s`` (the busy
+        CPU seconds of the meter's scope), each GPU's energy by its processes' SM utilisation
+        (``gpu_util``, with ``stage_pids[i]`` the processes of stage i); idle, the rest of the scope and
+        GPU energy without utilisation samples stay unattributed."""
+        stage_of_pid = {p: stage_names[i] for i, pids in enumerate(stage_pids) for p in pids}
+        att = attribute(m, dict(zip(stage_names, stage_cpu_s, strict=True)), max(0.0, scope_cpu_s),
+                        gpu_util=gpu_util, stage_of_pid=stage_of_pid)
         return EnergySplit(
             energy_j=float(m.energy_j), idle_energy_j=att.idle_j, dynamic_energy_j=att.active_j,
             stage_energy_j=tuple(att.by_stage_j.get(n, 0.0) for n in stage_names),
