@@ -164,6 +164,34 @@ class NvmlMeter(EnergyMeter):
         super().close()
 
 
+
+class GpuSamples:
+    """NVML's per-process SM-utilisation samples of ``meter``, window by window: :meth:`take` gives those
+    since the previous call (or :meth:`restart`), for :func:`ipa_energy.energy.attribution.attribute`;
+    None when the meter has no NVML part. NVML stamps samples in microseconds of the wall clock, so the
+    window edges are ``time.time()``, not the run's clock."""
+
+    def __init__(self, meter: EnergyMeter) -> None:
+        self.meter = meter
+        self.restart()
+
+    def restart(self) -> None:
+        import time
+
+        self._since_us = int(time.time() * 1e6)
+
+    def take(self) -> dict[str, dict[int, float]] | None:
+        since, now = self._since_us, self._now_us()
+        self._since_us = now
+        return gpu_process_utilization(self.meter, since)
+
+    @staticmethod
+    def _now_us() -> int:
+        import time
+
+        return int(time.time() * 1e6)
+
+
 def gpu_process_utilization(meter: EnergyMeter, since_us: int) -> dict[str, dict[int, float]] | None:
     """Per GPU zone: pid -> SM utilisation since ``since_us`` (NVML's process samples), from ``meter`` or
     the NVML part of a composite meter (``auto`` with GPUs); None when the meter has no NVML part. What

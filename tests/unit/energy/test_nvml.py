@@ -89,7 +89,7 @@ def test_stage_energy_of_a_gpu_follows_its_replicas_sm_utilisation(nv, clock):
     from ipa_energy.backends.local.ledger import EnergySplit
     from ipa_energy.energy.auto import CompositeMeter
     from ipa_energy.energy.base import Measurement
-    from ipa_energy.energy.nvml import gpu_process_utilization
+    from ipa_energy.energy.nvml import GpuSamples, gpu_process_utilization
 
     nv.nvmlDeviceGetCount.return_value = 1
     nv.nvmlDeviceGetTotalEnergyConsumption.return_value = 0
@@ -102,6 +102,12 @@ def test_stage_energy_of_a_gpu_follows_its_replicas_sm_utilisation(nv, clock):
     nv.nvmlDeviceGetProcessUtilization.assert_called_with("h0", 123)
     assert util == {"gpu-0": {11: 0.6, 12: 0.2, 99: 0.2}}
     assert gpu_process_utilization(cpu, 0) is None
+    samples = GpuSamples(CompositeMeter([cpu, gpu]))
+    first = nv.nvmlDeviceGetProcessUtilization.call_count
+    assert samples.take() == util and samples.take() == util
+    (_, t1), (_, t2) = (c.args for c in nv.nvmlDeviceGetProcessUtilization.call_args_list[first:])
+    assert 0 < t1 <= t2  # each window starts where the last one ended
+    assert GpuSamples(cpu).take() is None
     m = Measurement(energy_j=100.0, zones_j={"gpu-0": 100.0}, duration_s=1.0, counted_zones=("gpu-0",),
                     source="nvml", quality="measured")
     split = EnergySplit.of(m, ("detect", "classify"), (0.0, 0.0), 0.0, gpu_util=util, stage_pids=[[11], [12]])

@@ -17,7 +17,6 @@ of the meter's scope (the serving processes for a process-mode estimate, the mac
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -48,7 +47,7 @@ from ipa_energy.backends.local.stage import (
 )
 from ipa_energy.energy.base import EnergyMeter
 from ipa_energy.energy.cputime import CpuTimeSource
-from ipa_energy.energy.nvml import gpu_process_utilization
+from ipa_energy.energy.nvml import GpuSamples
 from ipa_energy.energy.scope import energy_scope
 from ipa_energy.errors import BackendError, ConfigError
 from ipa_energy.profiles.online import Observation
@@ -122,8 +121,8 @@ class LocalBackend(Backend):
         if meter is not None:
             self._scope_cpu = scope_cpu_time(meter, [os.getpid()])
         self._last_scope_cpu_s = self._scope_cpu.busy_core_s() if self._scope_cpu is not None else 0.0
-        #: NVML's process samples (GPU attribution) are read from this time on (microseconds since the epoch)
-        self._gpu_since_us = int(time.time() * 1e6)
+        #: NVML's per-process samples since the last closed second (GPU attribution)
+        self._gpu_samples = GpuSamples(meter) if meter is not None else None
         self._batches: list[BatchRecord] | None = [] if record_batches else None
         self._stop = False
         self._admitting = True
@@ -163,7 +162,8 @@ class LocalBackend(Backend):
             self._last_reading_s = self.clock.now_s()
             if self._scope_cpu is not None:
                 self._last_scope_cpu_s = self._scope_cpu.busy_core_s()
-            self._gpu_since_us = int(time.time() * 1e6)
+            if self._gpu_samples is not None:
+                self._gpu_samples.restart()
         while True:
             if self._stop:
                 raise StopRequested
@@ -461,9 +461,7 @@ class LocalBackend(Backend):
                 reading = self.meter.read()
                 m = self.meter.difference(self._last_reading, reading)
                 scope_cpu_s = self._scope_cpu.busy_core_s()
-                now_us = int(time.time() * 1e6)
-                gpu_util = gpu_process_utilization(self.meter, self._gpu_since_us)
-                self._gpu_since_us = now_us
+                gpu_util = self._gpu_samples.take() if self._gpu_samples is not None else None
                 pids = self.worker_pids()
                 split = EnergySplit.of(m, self._stage_names, stage_cpu_s, scope_cpu_s - self._last_scope_cpu_s,
                                        gpu_util=gpu_util, stage_pids=[pids[n] for n in self._stage_names])

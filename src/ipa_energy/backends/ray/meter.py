@@ -13,13 +13,12 @@ processes in scope) unattributed. The driver sums the nodes' splits.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ipa_energy.backends.local.ledger import EnergySplit, scope_cpu_time
 from ipa_energy.energy.cputime import read_process_cpu_s
-from ipa_energy.energy.nvml import gpu_process_utilization
+from ipa_energy.energy.nvml import GpuSamples
 from ipa_energy.energy.scope import energy_scope
 
 
@@ -36,8 +35,8 @@ class NodeMeter:
         self._last = self.meter.read()
         self._last_scope_s = self.scope_cpu.busy_core_s()
         self._pid_s: dict[int, float] = {}
-        #: NVML's process samples are read from this time on (microseconds since the epoch)
-        self._gpu_since_us = int(time.time() * 1e6)
+        #: NVML's per-process samples since the last read (GPU attribution)
+        self._gpu = GpuSamples(self.meter)
 
     def scope(self) -> str:
         return energy_scope(self.meter)
@@ -51,7 +50,7 @@ class NodeMeter:
         loading before the run) is not counted. A replica first seen later counts from its start."""
         self._last = self.meter.read()
         self._last_scope_s = self.scope_cpu.busy_core_s()
-        self._gpu_since_us = int(time.time() * 1e6)
+        self._gpu.restart()
         for pids in stage_pids.values():
             for pid in pids:
                 v = read_process_cpu_s(pid, children=False)
@@ -72,9 +71,7 @@ class NodeMeter:
                     continue  # exited: its last window's CPU time was counted before
                 cpu[stage] += max(0.0, v - self._pid_s.get(pid, 0.0))
                 self._pid_s[pid] = v
-        now_us = int(time.time() * 1e6)
-        gpu_util = gpu_process_utilization(self.meter, self._gpu_since_us)
-        self._gpu_since_us = now_us
+        gpu_util = self._gpu.take()
         pids_by_stage = [list(stage_pids.get(i, ())) for i in range(len(self.stage_names))]
         split = EnergySplit.of(m, self.stage_names, cpu, scope_s - self._last_scope_s, gpu_util=gpu_util,
                                stage_pids=pids_by_stage)
