@@ -37,6 +37,13 @@ def machine_cores(ray_address: str | None) -> int | None:
     return None if ray_address is not None else (os.cpu_count() or 1)
 
 
+def core_budget(max_cores: int | str | None, ray_address: str | None) -> int | None:
+    """The run's ``max_cores`` from ``--max-cores`` (a number, None for ``none``, or ``auto``)."""
+    if max_cores == "auto":
+        return machine_cores(ray_address)
+    return None if max_cores is None else int(max_cores)
+
+
 #: the exit status of a run ended by a signal: 128 + the signal number
 _EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -105,7 +112,7 @@ def serve(
         time_scale=time_scale, load_scale=load_scale, seed=seed, interval_s=interval_s, profile=profile,
         meter=meter, cache_dir=cache_dir, max_batch_wait_s=max_batch_wait_s, backend=backend,
         initial_rate_rps=initial_rate_rps, learn=not no_learn, ray_address=ray_address,
-        max_cores=machine_cores(ray_address) if max_cores == "auto" else None if max_cores is None else int(max_cores),
+        max_cores=core_budget(max_cores, ray_address),
         **grid_spec_fields(**grid),
     )
     grid_of(spec)  # a bad carbon source or cap fails here, before any work
